@@ -170,7 +170,11 @@ class EventStreamParser:
     def end(self) -> None:
         """End of the stream: forget any unterminated event and get ready to
         parse a new stream (a BOM may start it again)."""
-        self._decoder = codecs.getincrementaldecoder(self._char_enc)("replace")
+        if self._char_enc.lower().replace("_", "-") in ("utf-8", "utf8"):
+            self._decoder = None
+        else:
+            self._decoder = codecs.getincrementaldecoder(self._char_enc)("replace")
+        self._undecoded = b""  # the start of a UTF-8 character split by a chunk
         self._at_start = True
         # The last text ended in CR, so an LF that starts the next text is the
         # second half of a CRLF, not a line of its own.
@@ -194,7 +198,16 @@ class EventStreamParser:
 
     def feed(self, data: bytes) -> list[Event]:
         """Parse the next chunk of the stream; return the events it ends."""
-        text = self._decoder.decode(data)
+        if self._decoder is None:
+            # The standard library's UTF-8 codec, without the Python-level
+            # wrapper of its incremental decoder, which would cost more than
+            # the parsing of a typical chunk.
+            if self._undecoded:
+                data = self._undecoded + data
+            text, used = codecs.utf_8_decode(data, "replace", False)
+            self._undecoded = data[used:]
+        else:
+            text = self._decoder.decode(data)
         if not text:
             return []
         if self._at_start:
@@ -224,7 +237,7 @@ class EventStreamParser:
             text = "".join(self._tail)
             self._tail = []
             self._tail_size = 0
-        # `text` now starts at the start of a line.
+        # `text` starts at the start of a line.
         if len(text) > self._limit:
             self._check_block_sizes(text)
         events: list[Event] = []
@@ -236,21 +249,21 @@ class EventStreamParser:
         for block in blocks:
             if block[:5] == "data:" and "\n" not in block:
                 # The common case, worth its own path: one `data` line.
-                events.append(
-                    Event(
-                        last_id,
-                        "message",
-                        block[6:] if block[5:6] == " " else block[5:],
-                    )
-                )
+                value = block[6:] if block[5:6] == " " else block[5:]
+                events.append(Event(last_id, "message", value))
             else:
-                self._take_lines(block.split("\n"))
-                event = self._dispatch()
+                event = self._take_lines(block.split("\n"), True)
                 last_id = self.last_event_id
                 if event is not None:
                     events.append(event)
-        if rest:
+        if "\n" in rest:
             self._start_partial_block(rest)
+        elif rest:
+            # The start of the next event's first line.
+            self._tail = [rest]
+            self._tail_size = len(rest)
+            if self._tail_size > self._limit:
+                raise EventTooLarge(self._tail_size, self._limit)
         return events
 
     def _add_to_tail(self, text: str) -> None:
@@ -275,14 +288,14 @@ class EventStreamParser:
         """Feed `text` to an event begun in earlier chunks; return what follows
         the event's blank line, or "" if the blank line is not in yet."""
         if text[0] == "\n":
-            head, rest = "", text[1:]
+            lines, rest = [], text[1:]
         else:
             head, blank, rest = text.partition("\n\n")
             if not blank:
                 self._start_partial_block(text)
                 return ""
-            self._take_lines(head.split("\n"))
-        event = self._dispatch()
+            lines = head.split("\n")
+        event = self._take_lines(lines, True)
         if event is not None:
             events.append(event)
         return rest
@@ -293,17 +306,23 @@ class EventStreamParser:
         lines = text.split("\n")
         last = lines.pop()
         if lines:
-            self._take_lines(lines)
-            self._in_block = True
+            self._take_lines(lines, False)
             self._block_size += len(text) - len(last)
         if last:
             self._tail.append(last)
             self._tail_size = len(last)
         self._check_size()
 
-    def _take_lines(self, lines: list[str]) -> None:
-        """Process field lines (no blank line among them but a leading one,
-        which only repeats a reset that has been done)."""
+    def _take_lines(self, lines: list[str], blank_line_follows: bool) -> Event | None:
+        """Process the field lines of one event, continuing what earlier
+        chunks began; if the event's blank line follows them, dispatch it.
+
+        `lines` holds no blank line but perhaps a leading one, which only
+        repeats the reset that ended the event before."""
+        data = self._data
+        event_type = self._event_type
+        id_buffer = self._id_buffer
+        retry = self._block_retry
         for line in lines:
             # "Collect the characters on the line before the first U+003A
             # COLON character (:), and let field be that string.  Collect the
@@ -316,32 +335,38 @@ class EventStreamParser:
             if value[:1] == " ":
                 value = value[1:]
             if field == "data":
-                self._data.append(value)
+                data.append(value)
             elif field == "event":
-                self._event_type = value
+                event_type = value
             elif field == "id":
                 # "If the field value does not contain U+0000 NULL, then set
                 # the last event ID buffer to the field value."
                 if "\0" not in value:
-                    self._id_buffer = value
+                    id_buffer = value
             elif field == "retry" and value.isdigit() and value.isascii():
                 # "If the field value consists of only ASCII digits, then
                 # interpret the field value as an integer in base ten."
-                self.retry = self._block_retry = int(value)
-
-    def _dispatch(self) -> Event | None:
-        """A blank line: the event ends; return it unless its data is empty."""
-        self.last_event_id = self._id_buffer
-        event = None
-        if self._data:
-            event = Event(
-                self._id_buffer,
-                self._event_type or "message",
-                "\n".join(self._data),
-                self._block_retry,
-            )
-        self._start_block()
-        return event
+                self.retry = retry = int(value)
+        if not blank_line_follows:
+            self._in_block = True
+            self._event_type = event_type
+            self._id_buffer = id_buffer
+            self._block_retry = retry
+            return None
+        # Dispatch: "Set the last event ID string of the event source to the
+        # value of the last event ID buffer."
+        self.last_event_id = self._id_buffer = id_buffer
+        if self._in_block:
+            self._start_block()
+        elif data:
+            self._data = []
+        # "If the data buffer is an empty string, set the data buffer and the
+        # event type buffer to the empty string and return."
+        if not data:
+            return None
+        # "If the data buffer's last character is a U+000A LINE FEED (LF)
+        # character, then remove the last character from the data buffer."
+        return Event(id_buffer, event_type or "message", "\n".join(data), retry)
 
 
 # ---------------------------------------------------------------------------
@@ -416,3 +441,18 @@ class SSEClient:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+# ---------------------------------------------------------------------------
+# Async: AsyncSSEClient
+# ---------------------------------------------------------------------------
+
+
+# ---------------------------------------------------------------------------
+# Reconnection: connect() and aconnect()
+# ---------------------------------------------------------------------------
+
+
+# ---------------------------------------------------------------------------
+# Command line: python -m sseclient
+# ---------------------------------------------------------------------------
