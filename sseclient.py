@@ -22,17 +22,28 @@ import codecs
 import json
 import logging
 import sys
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Generator,
+    Iterable,
+    Iterator,
+)
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
+    from typing import Protocol, Union
+
     from typing_extensions import Self
 
 __version__ = "1.0.0"
 
 __all__ = [
     "DEFAULT_MAX_EVENT_SIZE",
+    "AsyncSSEClient",
     "Event",
     "EventStreamParser",
     "EventTooLarge",
@@ -379,7 +390,23 @@ def _byte_chunks(source: Iterable[bytes]) -> Iterator[bytes]:
     return iter(source)
 
 
-class SSEClient:
+class _ParserState:
+    """The stream state a client shows: what its parser has seen so far."""
+
+    _parser: EventStreamParser
+
+    @property
+    def last_event_id(self) -> str | None:
+        """The last event ID the stream set (``None`` until it sets one)."""
+        return self._parser.last_event_id
+
+    @property
+    def retry(self) -> int | None:
+        """The last valid ``retry:`` value in milliseconds, or ``None``."""
+        return self._parser.retry
+
+
+class SSEClient(_ParserState):
     """Events from an event stream source; a drop-in for sseclient-py.
 
     ``event_source`` is any iterable of ``bytes`` chunks.  Iterate the client,
@@ -397,16 +424,6 @@ class SSEClient:
         self._event_source = event_source
         self._parser = EventStreamParser(char_enc, max_event_size)
         self._events = self._read_events(_byte_chunks(event_source))
-
-    @property
-    def last_event_id(self) -> str | None:
-        """The last event ID the stream set (``None`` until it sets one)."""
-        return self._parser.last_event_id
-
-    @property
-    def retry(self) -> int | None:
-        """The last valid ``retry:`` value in milliseconds, or ``None``."""
-        return self._parser.retry
 
     def _read_events(self, chunks: Iterator[bytes]) -> Generator[Event, None, None]:
         feed = self._parser.feed
@@ -446,6 +463,152 @@ class SSEClient:
 # ---------------------------------------------------------------------------
 # Async: AsyncSSEClient
 # ---------------------------------------------------------------------------
+
+if TYPE_CHECKING:
+
+    class _HttpxResponse(Protocol):
+        """An ``httpx.Response`` (or ``httpx2.Response``) opened for streaming."""
+
+        def aiter_bytes(self) -> AsyncIterator[bytes]: ...
+        async def aclose(self) -> None: ...
+
+    class _AiohttpBody(Protocol):
+        """An ``aiohttp.StreamReader``: a response's body."""
+
+        def iter_any(self) -> AsyncIterator[bytes]: ...
+
+    class _AiohttpResponse(Protocol):
+        """An ``aiohttp.ClientResponse``."""
+
+        @property
+        def content(self) -> _AiohttpBody: ...
+        def release(self) -> object: ...
+
+    AsyncByteSource = Union[
+        AsyncIterable[bytes], _HttpxResponse, _AiohttpResponse, _AiohttpBody
+    ]
+
+
+def _async_byte_chunks(source: AsyncByteSource) -> AsyncIterator[bytes]:
+    """The chunks of bytes an async source gives, each as soon as it has it."""
+    if hasattr(source, "aiter_bytes"):
+        # httpx: the body with its Content-Encoding undone, each read handed
+        # on as it comes off the socket (no chunk_size, so no regrouping).
+        return cast("_HttpxResponse", source).aiter_bytes()
+    body = getattr(source, "content", source)
+    if hasattr(body, "iter_any"):
+        # aiohttp: whatever the (decompressed) body buffer holds.  A
+        # StreamReader's own iteration would wait for a whole LF-ended line.
+        return cast("_AiohttpBody", body).iter_any()
+    if not hasattr(source, "__aiter__"):
+        raise TypeError(
+            "AsyncSSEClient reads an async iterable of bytes or an httpx or"
+            f" aiohttp response, not {type(source).__name__}"
+            " (SSEClient reads sync ones)"
+        )
+    return cast("AsyncIterable[bytes]", source).__aiter__()
+
+
+async def _aclose(closable: object) -> None:
+    aclose = getattr(closable, "aclose", None)
+    if aclose is not None:
+        await aclose()  # an async generator, an httpx response
+    elif hasattr(closable, "release"):
+        # An aiohttp response: this drops a connection whose body was not
+        # read to the end, and gives back to the pool one that was.
+        cast("_AiohttpResponse", closable).release()
+
+
+class AsyncSSEClient(_ParserState):
+    """Events from an async source of bytes: the asyncio twin of `SSEClient`.
+
+    ``source`` is any async iterable of ``bytes`` chunks (an async generator,
+    httpx's ``response.aiter_bytes()``, aiohttp's
+    ``response.content.iter_any()``), or an ``httpx.Response`` or
+    ``aiohttp.ClientResponse`` itself, which is read as it arrives, its
+    content encoding undone.  ``async for event in client`` (or
+    ``client.events()``) gives each `Event` as soon as its terminating blank
+    line has arrived.
+
+    The end of the stream, an error or the cancellation of the consuming task
+    closes the source (and so the response and its connection); so does
+    ``aclose()`` or leaving ``async with``.
+    """
+
+    def __init__(
+        self,
+        source: AsyncByteSource,
+        char_enc: str = "utf-8",
+        *,
+        max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE,
+    ) -> None:
+        self._source = source
+        self._chunks = _async_byte_chunks(source)
+        self._parser = EventStreamParser(char_enc, max_event_size)
+        self._events = self._read_events()
+        self._source_closed = False
+        self._closing = False  # aclose() was called while a read was pending
+
+    async def _read_events(self) -> AsyncGenerator[Event, None]:
+        feed = self._parser.feed
+        try:
+            async for chunk in self._chunks:
+                for event in feed(chunk):
+                    yield event
+            self._parser.end()
+        except Exception:
+            # A read that failed because another task closed the response is
+            # the end that task asked for, not an error.
+            if not self._closing:
+                raise
+        finally:
+            # Also reached when the consuming task is cancelled while it
+            # waits for bytes: the response must not outlive it.
+            await self._close_source()
+
+    async def _close_source(self) -> None:
+        """Close the chunk iterator we made, then the source it reads."""
+        if not self._source_closed:
+            self._source_closed = True
+            await _aclose(self._chunks)
+            if self._source is not self._chunks:
+                await _aclose(self._source)
+
+    def events(self) -> AsyncGenerator[Event, None]:
+        """The stream's events, each yielded as soon as it is complete."""
+        return self._events
+
+    def __aiter__(self) -> AsyncIterator[Event]:
+        return self._events
+
+    def __anext__(self) -> Awaitable[Event]:
+        return self._events.__anext__()
+
+    async def aclose(self) -> None:
+        """Stop reading and close the source (and so the response).
+
+        Called from another task while this client's consumer waits for
+        bytes, it closes the response at once, and the consumer's iteration
+        ends.  A bare async iterable cannot be closed while it is awaited
+        (Python raises `RuntimeError`): cancel the consuming task instead.
+        """
+        if self._events.ag_running:  # type: ignore[attr-defined]
+            self._closing = True
+            await _aclose(self._source)
+        else:
+            await self._events.aclose()
+            await self._close_source()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
 
 
 # ---------------------------------------------------------------------------
