@@ -48,6 +48,8 @@ from typing import TYPE_CHECKING, Any, cast, overload
 if TYPE_CHECKING:
     from typing import Protocol, Union
 
+    import anyio
+    import httpx
     import requests
     from typing_extensions import Self
 
@@ -55,6 +57,7 @@ __version__ = "1.0.0"
 
 __all__ = [
     "DEFAULT_MAX_EVENT_SIZE",
+    "AsyncEventSource",
     "AsyncSSEClient",
     "ContentTypeError",
     "Event",
@@ -67,6 +70,7 @@ __all__ = [
     "SSEClient",
     "SSEError",
     "__version__",
+    "aconnect",
     "connect",
 ]
 
@@ -1037,7 +1041,28 @@ def _interrupt(response: requests.Response) -> None:
             sock.shutdown(socket.SHUT_RD)
 
 
-class EventSource:
+class _StreamPosition:
+    """Where a reconnecting stream stands, as its policy knows it."""
+
+    _policy: _Reconnection
+
+    @property
+    def url(self) -> str:
+        return self._policy.url
+
+    @property
+    def last_event_id(self) -> str | None:
+        """The last event ID string, sent as ``Last-Event-ID`` on reconnection."""
+        return self._policy.parser.last_event_id
+
+    @property
+    def retry(self) -> int:
+        """The reconnection time in milliseconds (the server's ``retry:``, or
+        the initial ``retry`` option)."""
+        return self._policy.retry
+
+
+class EventSource(_StreamPosition):
     """An event stream that reconnects, made by `connect`: iterate it for
     `Event` objects, across dropped connections, until the server answers
     204, an error that retrying cannot fix is raised, or `close` is called.
@@ -1064,21 +1089,6 @@ class EventSource:
         self._running = threading.Lock()
         self._response: requests.Response | None = None
         self._events = self._run()
-
-    @property
-    def url(self) -> str:
-        return self._policy.url
-
-    @property
-    def last_event_id(self) -> str | None:
-        """The last event ID string, sent as ``Last-Event-ID`` on reconnection."""
-        return self._policy.parser.last_event_id
-
-    @property
-    def retry(self) -> int:
-        """The reconnection time in milliseconds (the server's ``retry:``, or
-        the initial ``retry`` option)."""
-        return self._policy.retry
 
     @property
     def response(self) -> requests.Response | None:
@@ -1251,6 +1261,193 @@ def _connect_0027(
     return connect(
         url, last_event_id=last_id, retry=retry, session=session, **requests_kwargs
     )
+
+
+def _httpx_network_errors() -> tuple[type[BaseException], ...]:
+    """The errors of httpx that mean a connection could not be made or was
+    lost: worth another attempt (`_network_errors` for `aconnect`)."""
+    import httpx
+
+    return (
+        httpx.TimeoutException,
+        httpx.NetworkError,
+        httpx.RemoteProtocolError,
+        httpx.ProxyError,
+    )
+
+
+class AsyncEventSource(_StreamPosition):
+    """The async twin of `EventSource`, made by `aconnect`: iterate it with
+    ``async for`` for `Event` objects, across dropped connections, until the
+    server answers 204, an error that retrying cannot fix is raised, or
+    `aclose` is called.
+
+    Also an async context manager that closes it.  ``last_event_id``,
+    ``retry`` and ``response`` tell where the stream stands.
+    """
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient | None,
+        request: dict[str, Any],
+        policy: _Reconnection,
+    ) -> None:
+        self._client = client  # None: make one, and close it at the end
+        self._request = request
+        self._policy = policy
+        self._closed = False
+        self._wakeup: anyio.Event | None = None  # set by aclose()
+        self._response: httpx.Response | None = None
+        self._events = self._run()
+
+    @property
+    def response(self) -> httpx.Response | None:
+        """The response being read, or ``None`` between connections."""
+        return self._response
+
+    @property
+    def closed(self) -> bool:
+        """True once the stream is over: closed, ended by 204, or failed."""
+        return self._closed
+
+    def __aiter__(self) -> AsyncIterator[Event]:
+        return self._events
+
+    def __anext__(self) -> Awaitable[Event]:
+        return self._events.__anext__()
+
+    async def aclose(self) -> None:
+        """End the stream; safe from another task.  A read in progress in
+        that task, or a wait before reconnecting, returns at once and that
+        task's iteration ends.  (A request waiting for its response headers
+        is bounded by the timeouts instead.)"""
+        self._closed = True
+        if self._wakeup is not None:
+            self._wakeup.set()
+        if not self._events.ag_running:  # type: ignore[attr-defined]
+            await self._events.aclose()
+        elif self._response is not None:
+            await self._response.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def _run(self) -> AsyncGenerator[Event, None]:
+        import anyio
+        import httpx
+
+        policy = self._policy
+        retried: tuple[type[BaseException], ...] = (
+            HTTPStatusError,
+            *_httpx_network_errors(),
+        )
+        self._wakeup = anyio.Event()
+        client = httpx.AsyncClient() if self._client is None else self._client
+        delay = 0.0
+        try:
+            while not await self._closed_within(delay):
+                error = None
+                try:
+                    # httpx takes bytes values (a non-ASCII Last-Event-ID) too.
+                    headers = cast("Mapping[str, str]", policy.request_headers())
+                    async with client.stream(headers=headers, **self._request) as r:
+                        self._response = r
+                        if self._closed or not policy.check_response(
+                            r.status_code, r.headers, r
+                        ):
+                            return
+                        async for chunk in r.aiter_bytes():
+                            for event in policy.feed(chunk):
+                                yield event
+                except retried as exc:
+                    error = exc
+                except Exception:
+                    if self._closed:  # `aclose` broke a read midway
+                        return
+                    raise
+                finally:
+                    self._response = None
+                if self._closed:
+                    return
+                delay = policy.next_delay(error)
+        finally:
+            self._closed = True
+            if self._client is None:
+                await client.aclose()
+
+    async def _closed_within(self, delay: float) -> bool:
+        """Wait ``delay`` seconds, less if `aclose` is called; True if it was."""
+        if delay > 0 and self._wakeup is not None:
+            import anyio
+
+            with anyio.move_on_after(delay):
+                await self._wakeup.wait()
+        return self._closed
+
+
+def aconnect(
+    url: str,
+    *,
+    method: str = "GET",
+    headers: Mapping[str, str] | None = None,
+    data: Any = None,
+    json: Any = None,
+    client: httpx.AsyncClient | None = None,
+    last_event_id: str | None = None,
+    retry: int = _DEFAULT_RETRY,
+    max_retry_delay: int = _DEFAULT_MAX_RETRY_DELAY,
+    max_attempts: int | None = None,
+    timeout: float | tuple[float | None, float | None] | None = _DEFAULT_TIMEOUT,
+    max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE,
+    **httpx_kwargs: Any,
+) -> AsyncEventSource:
+    """`connect` for asyncio, over ``httpx.AsyncClient``: open a reconnecting
+    event stream and iterate it with ``async for``.
+
+    The options, the rules (what is retried, how long to wait, which headers
+    are sent, 204) and the errors are those of `connect`, from the same
+    policy; a network error is one of httpx's.  ``client`` is an
+    ``httpx.AsyncClient`` for auth, cookies, proxies, HTTP/2 and TLS settings
+    (if none is given, one is made at the first iteration and closed with
+    the stream).  Other keyword arguments go to ``AsyncClient.stream``
+    (``params``, ``auth``, ``cookies``, ...); redirects are followed.
+    """
+    import httpx
+
+    policy = _Reconnection(
+        url,
+        headers=headers,
+        last_event_id=last_event_id,
+        retry=retry,
+        max_retry_delay=max_retry_delay,
+        max_attempts=max_attempts,
+        max_event_size=max_event_size,
+    )
+    if isinstance(timeout, tuple):
+        connect_timeout, read_timeout = timeout
+        httpx_timeout = httpx.Timeout(connect_timeout, read=read_timeout)
+    else:
+        httpx_timeout = httpx.Timeout(timeout)
+    # httpx takes a raw body as `content`, and only a form as `data`.
+    body = {"content": data} if isinstance(data, (bytes, str)) else {"data": data}
+    request = {
+        "method": method,
+        "url": url,
+        "json": json,
+        "timeout": httpx_timeout,
+        "follow_redirects": True,
+        **body,
+        **httpx_kwargs,
+    }
+    return AsyncEventSource(client, request, policy)
 
 
 # ---------------------------------------------------------------------------

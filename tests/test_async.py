@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import importlib.util
 import re
 import zlib
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,10 @@ from async_server import AsyncSSEServer, Close, HoldOpen, Response, WaitFor
 
 from sseclient import AsyncSSEClient, Event, EventTooLarge
 
-pytestmark = pytest.mark.filterwarnings("error")
+pytestmark = [
+    pytest.mark.filterwarnings("error"),
+    pytest.mark.usefixtures("loop_errors"),
+]
 
 HAVE_HTTPX2 = importlib.util.find_spec("httpx2") is not None
 
@@ -45,29 +47,6 @@ KINDS = [
 #: The kinds where AsyncSSEClient owns the response and must close it.
 RESPONSE_KINDS = [k for k in KINDS if isinstance(k, str) and "." not in k]
 RESPONSE_KINDS += [k for k in KINDS if not isinstance(k, str)]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def frozen_heap() -> Iterator[None]:
-    """Keep what is alive now out of the collections below, which then only
-    look at what the tests made (a full collection takes ~0.1 s here)."""
-    gc.freeze()
-    yield
-    gc.unfreeze()
-
-
-@pytest.fixture(autouse=True)
-async def loop_errors() -> AsyncIterator[list[dict[str, Any]]]:
-    """Fail the test if anything is reported to the loop's exception handler
-    (aiohttp's unclosed session and connection reports, destroyed tasks)."""
-    loop = asyncio.get_running_loop()
-    errors: list[dict[str, Any]] = []
-    loop.set_exception_handler(lambda _loop, context: errors.append(context))
-    yield errors
-    gc.collect()
-    await asyncio.sleep(0)  # let what the collection scheduled run
-    loop.set_exception_handler(None)
-    assert not errors, [e.get("message") for e in errors]
 
 
 @contextlib.asynccontextmanager
@@ -493,7 +472,7 @@ DOCS = Path(__file__).resolve().parent.parent / "docs-async.md"
 EXAMPLES = re.findall(r"```python\n(.*?)```", DOCS.read_text(encoding="utf-8"), re.S)
 
 
-@pytest.mark.parametrize("example", EXAMPLES, ids=["httpx", "aiohttp"])
+@pytest.mark.parametrize("example", EXAMPLES, ids=["httpx", "aiohttp", "aconnect"])
 async def test_docs_examples(example: str, capsys: pytest.CaptureFixture[str]) -> None:
     script = [b"data: hello\n\n", b"event: done\ndata: bye\n\n"]
     async with AsyncSSEServer([Response(script)]) as server:
