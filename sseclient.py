@@ -58,6 +58,8 @@ __all__ = [
 ]
 
 logger = logging.getLogger("sseclient")
+# A library logs only where the application configures logging.
+logger.addHandler(logging.NullHandler())
 
 # ---------------------------------------------------------------------------
 # Constants and errors
@@ -796,10 +798,10 @@ class _Reconnection:
             )
         else:
             logger.warning(
-                "attempt %d in a row on %s failed (%s); retrying in %.3f s",
-                self.failures,
+                "connection attempt to %s failed (%s), %d in a row; retrying in %.3f s",
                 self.url,
                 cause or "no event before the end",
+                self.failures,
                 delay,
             )
         return delay

@@ -210,16 +210,16 @@ def _read_request(reader: BinaryIO, number: int) -> Request | None:
 
 
 def numbered_events(
-    first: int, count: int, retry: int | None = 1
+    first: int, count: int, retry: int | None = 1, padding: bytes = b""
 ) -> tuple[bytes, list[int]]:
-    """Events ``first`` to ``first + count - 1`` (``id: N``, ``data: N``),
-    preceded by ``retry:`` when given; and the body offset where each event
-    ends."""
+    """Events ``first`` to ``first + count - 1`` (``id: N``, ``data: N``, the
+    data followed by ``padding`` if any), preceded by ``retry:`` when given;
+    and the body offset where each event ends."""
     parts = [] if retry is None else [b"retry: %d\n\n" % retry]
     ends = []
     offset = len(parts[0]) if parts else 0
     for n in range(first, first + count):
-        block = b"id: %d\ndata: %d\n\n" % (n, n)
+        block = b"id: %d\ndata: %d%s\n\n" % (n, n, padding)
         parts.append(block)
         offset += len(block)
         ends.append(offset)

@@ -12,9 +12,12 @@ import email.utils
 import logging
 import random
 import socket
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 import pytest
@@ -768,3 +771,22 @@ def test_sseclient_with_a_url_raises_the_same_errors() -> None:
     reply = Reply(status=404, headers=(), framing="length")
     with EventServer(lambda request: reply) as server, pytest.raises(HTTPStatusError):
         list(SSEClient(server.url).events())
+
+
+def test_nothing_is_printed_when_the_application_has_not_configured_logging() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    code = (
+        "import sseclient\n"
+        "try:\n"
+        f"    list(sseclient.connect('http://127.0.0.1:{port}/', max_attempts=2,"
+        " retry=1, max_retry_delay=5))\n"
+        "except sseclient.RetriesExhausted:\n"
+        "    pass\n"
+    )
+    root = Path(sseclient.__file__).parent
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, timeout=30
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, b"", b"")
