@@ -550,10 +550,10 @@ class SSEClient:
 
     def events(self) -> Iterator[Event]:
         """The stream's events, each yielded as soon as it is complete."""
-        return self._events
+        return iter(self._events)
 
     def __iter__(self) -> Iterator[Event]:
-        return self._events
+        return iter(self._events)
 
     def __next__(self) -> Event:
         return next(self._events)
@@ -891,9 +891,9 @@ class EventSource:
         self._policy = policy
         self._owns_session = owns_session
         self._closed = threading.Event()
-        # Held while the generator runs, so that `close` from another thread
-        # never closes a running generator.
-        self._running = threading.Lock()
+        # The thread that iterates: only there can `close` close the
+        # generator without racing a `next()`.
+        self._reader: int | None = None
         self._response: requests.Response | None = None
         self._events = self._run()
 
@@ -922,14 +922,15 @@ class EventSource:
         """True once the stream is over: closed, ended by 204, or failed."""
         return self._closed.is_set()
 
-    def __iter__(self) -> EventSource:
-        return self
+    def __iter__(self) -> Iterator[Event]:
+        # The generator itself, so that a `for` loop costs no Python call
+        # per event.
+        return self._events
 
     def __next__(self) -> Event:
         if self._closed.is_set():
             raise StopIteration
-        with self._running:
-            return next(self._events)
+        return next(self._events)
 
     def close(self) -> None:
         """End the stream; safe from any thread.  A read blocked in another
@@ -940,11 +941,11 @@ class EventSource:
         response = self._response
         if response is not None:
             _interrupt(response)
-        if self._running.acquire(blocking=False):
-            try:
-                self._events.close()
-            finally:
-                self._running.release()
+        running = getattr(self._events, "gi_running", False)  # re-entered
+        if self._reader == threading.get_ident() and not running:
+            # Here the loop is paused at an event: end it and close the
+            # response now.  Another thread's loop ends at its next read.
+            self._events.close()
         if self._owns_session:
             self._session.close()
 
@@ -961,6 +962,7 @@ class EventSource:
 
     def _run(self) -> Generator[Event, None, None]:
         retried: tuple[type[BaseException], ...] = (HTTPStatusError, *_network_errors())
+        self._reader = threading.get_ident()
         delay = 0.0
         try:
             while not self._closed.wait(delay):

@@ -679,6 +679,37 @@ def test_close_from_another_thread_stops_a_blocked_read() -> None:
         assert consumer.source.closed
 
 
+def test_close_from_another_thread_while_the_loop_is_busy_ends_it() -> None:
+    never = threading.Event()
+    reply = Reply(body=numbered_events(1, 3)[0], hold=never)
+    resume = threading.Event()
+    with EventServer(lambda request: reply) as server:
+        source = connect(server.url, timeout=None, **FAST)
+        got: list[Event] = []
+        errors: list[BaseException] = []
+
+        def consume() -> None:
+            try:
+                for event in source:
+                    got.append(event)
+                    resume.wait(5)  # busy with the event while close() runs
+            except BaseException as exc:
+                errors.append(exc)
+
+        consumer = threading.Thread(target=consume, daemon=True)
+        consumer.start()
+        while not got and consumer.is_alive():
+            time.sleep(0.001)
+        source.close()
+        resume.set()
+        consumer.join(5)  # a hang guard: the loop must end at its next read
+        assert not consumer.is_alive()
+    assert errors == []
+    # The events already read may still come; nothing after them does.
+    assert numbers(got) in ([1], [1, 2], [1, 2, 3])
+    assert len(server.requests) == 1
+
+
 class Watch(logging.Handler):
     """Sets ``seen`` when a record's message contains ``text``."""
 
