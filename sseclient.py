@@ -846,7 +846,8 @@ def _network_errors() -> tuple[type[BaseException], ...]:
 
 def _response_chunks(response: requests.Response) -> Iterator[bytes]:
     # A stand-in for `_byte_chunks(response)` until the transports land.
-    read1 = response.raw.read1
+    raw: Any = response.raw
+    read1 = raw.read1 if hasattr(raw, "read1") else raw._fp.read1
     while True:
         chunk = read1()
         if not chunk:
