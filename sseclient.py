@@ -634,6 +634,32 @@ def _retry_after(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+def _rejected_certificate(error: BaseException) -> bool:
+    """Whether a network error comes from a server certificate that failed
+    verification, which no retry can fix: a client may fail the connection
+    when it "knows that to be futile".  HTTP libraries wrap the `ssl` error
+    in their own, so look through causes, contexts, reasons and arguments."""
+    import ssl
+
+    seen: set[int] = set()
+    pending = [error]
+    while pending:
+        exc = pending.pop()
+        if isinstance(exc, ssl.SSLCertVerificationError):
+            return True
+        seen.add(id(exc))
+        linked = (
+            exc.__cause__,
+            exc.__context__,
+            getattr(exc, "reason", None),
+            *exc.args,
+        )
+        pending += [
+            e for e in linked if isinstance(e, BaseException) and id(e) not in seen
+        ]
+    return False
+
+
 def _status_text(status: int) -> str:
     try:
         return f"{status} {http.HTTPStatus(status).phrase}"
@@ -775,7 +801,10 @@ class _Reconnection:
         # "If the file ends in the middle of an event, before the final empty
         # line, the incomplete event is not dispatched."
         self.parser.end()
-        if isinstance(error, HTTPStatusError) and not _is_retried(error.status_code):
+        if isinstance(error, HTTPStatusError):
+            if not _is_retried(error.status_code):
+                raise error
+        elif error is not None and _rejected_certificate(error):
             raise error
         delivered, self._delivered = self._delivered, False
         if delivered:

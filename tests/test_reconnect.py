@@ -11,7 +11,9 @@ import base64
 import email.utils
 import logging
 import random
+import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -531,6 +533,49 @@ def test_a_read_timeout_counts_as_a_drop() -> None:
         silence.set()
     assert numbers(events) == [1, 2]
     assert server.requests[1].headers["last-event-id"] == "1"
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    """A self-signed certificate for 127.0.0.1, and its key."""
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command")
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = str(folder / "cert.pem"), str(folder / "key.pem")
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+         "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", key, "-out", cert],
+        check=True, capture_output=True, timeout=30,
+    )  # fmt: skip
+    return cert, key
+
+
+def tls_server(
+    certificate: tuple[str, str], handler: Callable[[Request], Reply]
+) -> EventServer:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(*certificate)
+    return EventServer(handler, ssl_context=context)
+
+
+def test_tls_streams_reconnect(certificate: tuple[str, str]) -> None:
+    stream = NumberedStream(6, lambda n: Step(2, "mid-event"))
+    with tls_server(certificate, stream) as server:
+        events = list(connect(server.url, verify=certificate[0], **FAST))
+    assert server.url.startswith("https://")
+    assert numbers(events) == list(range(1, 7))
+    assert stream.wrong_ids == []
+
+
+def test_a_rejected_certificate_is_raised_at_once(certificate: tuple[str, str]) -> None:
+    stream = NumberedStream(6, lambda n: Step(2))
+    with tls_server(certificate, stream) as server:
+        with pytest.raises(requests.exceptions.SSLError):
+            list(connect(server.url, max_attempts=3, **FAST))  # an untrusted CA
+        assert server.connections == 1
+    assert server.requests == []
 
 
 def test_a_redirect_is_followed_on_every_connection() -> None:
