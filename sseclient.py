@@ -1064,8 +1064,9 @@ def connect(
     backoff and jitter after attempts that delivered no event, capped at
     ``max_retry_delay`` ms, and at least as long as any ``Retry-After``.
     A 204 ends the iteration.  Any other status raises `HTTPStatusError`, a
-    200 that is not ``text/event-stream`` raises `ContentTypeError`, and
-    ``max_attempts`` failed attempts in a row raise `RetriesExhausted`.
+    200 that is not ``text/event-stream`` raises `ContentTypeError`, a
+    certificate that fails verification raises ``requests``' ``SSLError``,
+    and ``max_attempts`` failed attempts in a row raise `RetriesExhausted`.
 
     ``method``, ``data`` and ``json`` make the request (``data`` must be
     re-sendable: bytes, str or a dict, not an iterator); ``session`` is a
