@@ -75,6 +75,8 @@ __all__ = [
 ]
 
 logger = logging.getLogger("sseclient")
+# A library logs only where the application configures logging.
+logger.addHandler(logging.NullHandler())
 
 # ---------------------------------------------------------------------------
 # Constants and errors
@@ -576,10 +578,10 @@ class SSEClient(_ParserState):
 
     def events(self) -> Iterator[Event]:
         """The stream's events, each yielded as soon as it is complete."""
-        return self._events
+        return iter(self._events)
 
     def __iter__(self) -> Iterator[Event]:
-        return self._events
+        return iter(self._events)
 
     def __next__(self) -> Event:
         return next(self._events)
@@ -806,6 +808,32 @@ def _retry_after(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+def _rejected_certificate(error: BaseException) -> bool:
+    """Whether a network error comes from a server certificate that failed
+    verification, which no retry can fix: a client may fail the connection
+    when it "knows that to be futile".  HTTP libraries wrap the `ssl` error
+    in their own, so look through causes, contexts, reasons and arguments."""
+    import ssl
+
+    seen: set[int] = set()
+    pending = [error]
+    while pending:
+        exc = pending.pop()
+        if isinstance(exc, ssl.SSLCertVerificationError):
+            return True
+        seen.add(id(exc))
+        linked = (
+            exc.__cause__,
+            exc.__context__,
+            getattr(exc, "reason", None),
+            *exc.args,
+        )
+        pending += [
+            e for e in linked if isinstance(e, BaseException) and id(e) not in seen
+        ]
+    return False
+
+
 def _status_text(status: int) -> str:
     try:
         return f"{status} {http.HTTPStatus(status).phrase}"
@@ -947,7 +975,10 @@ class _Reconnection:
         # "If the file ends in the middle of an event, before the final empty
         # line, the incomplete event is not dispatched."
         self.parser.end()
-        if isinstance(error, HTTPStatusError) and not _is_retried(error.status_code):
+        if isinstance(error, HTTPStatusError):
+            if not _is_retried(error.status_code):
+                raise error
+        elif error is not None and _rejected_certificate(error):
             raise error
         delivered, self._delivered = self._delivered, False
         if delivered:
@@ -970,10 +1001,10 @@ class _Reconnection:
             )
         else:
             logger.warning(
-                "attempt %d in a row on %s failed (%s); retrying in %.3f s",
-                self.failures,
+                "connection attempt to %s failed (%s), %d in a row; retrying in %.3f s",
                 self.url,
                 cause or "no event before the end",
+                self.failures,
                 delay,
             )
         return delay
@@ -1018,7 +1049,8 @@ def _network_errors() -> tuple[type[BaseException], ...]:
 
 def _response_chunks(response: requests.Response) -> Iterator[bytes]:
     # A stand-in for `_byte_chunks(response)` until the transports land.
-    read1 = response.raw.read1
+    raw: Any = response.raw
+    read1 = raw.read1 if hasattr(raw, "read1") else raw._fp.read1
     while True:
         chunk = read1()
         if not chunk:
@@ -1084,9 +1116,9 @@ class EventSource(_StreamPosition):
         self._policy = policy
         self._owns_session = owns_session
         self._closed = threading.Event()
-        # Held while the generator runs, so that `close` from another thread
-        # never closes a running generator.
-        self._running = threading.Lock()
+        # The thread that iterates: only there can `close` close the
+        # generator without racing a `next()`.
+        self._reader: int | None = None
         self._response: requests.Response | None = None
         self._events = self._run()
 
@@ -1100,14 +1132,15 @@ class EventSource(_StreamPosition):
         """True once the stream is over: closed, ended by 204, or failed."""
         return self._closed.is_set()
 
-    def __iter__(self) -> EventSource:
-        return self
+    def __iter__(self) -> Iterator[Event]:
+        # The generator itself, so that a `for` loop costs no Python call
+        # per event.
+        return self._events
 
     def __next__(self) -> Event:
         if self._closed.is_set():
             raise StopIteration
-        with self._running:
-            return next(self._events)
+        return next(self._events)
 
     def close(self) -> None:
         """End the stream; safe from any thread.  A read blocked in another
@@ -1118,11 +1151,11 @@ class EventSource(_StreamPosition):
         response = self._response
         if response is not None:
             _interrupt(response)
-        if self._running.acquire(blocking=False):
-            try:
-                self._events.close()
-            finally:
-                self._running.release()
+        running = getattr(self._events, "gi_running", False)  # re-entered
+        if self._reader == threading.get_ident() and not running:
+            # Here the loop is paused at an event: end it and close the
+            # response now.  Another thread's loop ends at its next read.
+            self._events.close()
         if self._owns_session:
             self._session.close()
 
@@ -1139,6 +1172,7 @@ class EventSource(_StreamPosition):
 
     def _run(self) -> Generator[Event, None, None]:
         retried: tuple[type[BaseException], ...] = (HTTPStatusError, *_network_errors())
+        self._reader = threading.get_ident()
         delay = 0.0
         try:
             while not self._closed.wait(delay):
@@ -1210,8 +1244,9 @@ def connect(
     backoff and jitter after attempts that delivered no event, capped at
     ``max_retry_delay`` ms, and at least as long as any ``Retry-After``.
     A 204 ends the iteration.  Any other status raises `HTTPStatusError`, a
-    200 that is not ``text/event-stream`` raises `ContentTypeError`, and
-    ``max_attempts`` failed attempts in a row raise `RetriesExhausted`.
+    200 that is not ``text/event-stream`` raises `ContentTypeError`, a
+    certificate that fails verification raises ``requests``' ``SSLError``,
+    and ``max_attempts`` failed attempts in a row raise `RetriesExhausted`.
 
     ``method``, ``data`` and ``json`` make the request (``data`` must be
     re-sendable: bytes, str or a dict, not an iterator); ``session`` is a
