@@ -1449,11 +1449,13 @@ def aconnect(
 
     The options, the rules (what is retried, how long to wait, which headers
     are sent, 204) and the errors are those of `connect`, from the same
-    policy; a network error is one of httpx's.  ``client`` is an
-    ``httpx.AsyncClient`` for auth, cookies, proxies, HTTP/2 and TLS settings
-    (if none is given, one is made at the first iteration and closed with
-    the stream).  Other keyword arguments go to ``AsyncClient.stream``
-    (``params``, ``auth``, ``cookies``, ...); redirects are followed.
+    policy; network errors are httpx's (a certificate that fails
+    verification raises ``httpx.ConnectError`` at once).  ``client`` is an
+    ``httpx.AsyncClient`` for auth, cookies, proxies, HTTP/2 and TLS
+    settings, which httpx takes per client, not per request (if none is
+    given, one is made at the first iteration and closed with the stream).
+    Other keyword arguments go to ``AsyncClient.stream`` (``params``,
+    ``auth``, ``cookies``, ...); redirects are followed.
     """
     import httpx
 

@@ -13,13 +13,21 @@ import asyncio
 import base64
 import random
 import socket
+import ssl
 from typing import Any
 
 import httpx
 import pytest
 from async_server import AsyncSSEServer, HoldOpen, Response
 from reconnect_server import DROP_KINDS, EventServer, Reply, numbered_events
-from test_reconnect import FAST, NumberedStream, Step, numbers
+from test_reconnect import (  # noqa: F401  (certificate is a fixture)
+    FAST,
+    NumberedStream,
+    Step,
+    certificate,
+    numbers,
+    tls_server,
+)
 
 import sseclient
 from sseclient import (
@@ -230,6 +238,31 @@ async def test_an_oversized_event_is_raised_not_retried() -> None:
     with EventServer(lambda request: reply) as server, pytest.raises(EventTooLarge):
         await read_all(aconnect(server.url, max_event_size=50, **FAST))
     assert len(server.requests) == 1
+
+
+async def test_tls_streams_reconnect(
+    certificate: tuple[str, str],  # noqa: F811  (the fixture)
+) -> None:
+    stream = NumberedStream(6, lambda n: Step(2, "mid-event"))
+    trusted = ssl.create_default_context(cafile=certificate[0])
+    async with httpx.AsyncClient(verify=trusted) as client:
+        with tls_server(certificate, stream) as server:
+            events = await read_all(aconnect(server.url, client=client, **FAST))
+    assert server.url.startswith("https://")
+    assert numbers(events) == list(range(1, 7))
+    assert stream.wrong_ids == []
+
+
+async def test_a_rejected_certificate_is_raised_at_once(
+    certificate: tuple[str, str],  # noqa: F811  (the fixture)
+) -> None:
+    stream = NumberedStream(6, lambda n: Step(2))
+    with tls_server(certificate, stream) as server:
+        with pytest.raises(httpx.ConnectError) as info:  # an untrusted CA
+            await read_all(aconnect(server.url, max_attempts=3, **FAST))
+        assert server.connections == 1
+    assert server.requests == []
+    assert "CERTIFICATE_VERIFY_FAILED" in str(info.value)
 
 
 # ---------------------------------------------------------------------------
