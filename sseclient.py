@@ -665,7 +665,34 @@ async def _aclose(closable: object) -> None:
         cast("_AiohttpResponse", closable).release()
 
 
-class AsyncSSEClient(_ParserState):
+class _AsyncEvents:
+    """``async for`` over the events of ``_events``, and ``async with`` that
+    ends in ``aclose()``: what the async clients share."""
+
+    _events: AsyncGenerator[Event, None]
+
+    def __aiter__(self) -> AsyncIterator[Event]:
+        return self._events
+
+    def __anext__(self) -> Awaitable[Event]:
+        return self._events.__anext__()
+
+    async def aclose(self) -> None:
+        raise NotImplementedError
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+class AsyncSSEClient(_ParserState, _AsyncEvents):
     """Events from an async source of bytes: the asyncio twin of `SSEClient`.
 
     ``source`` is any async iterable of ``bytes`` chunks (an async generator,
@@ -724,12 +751,6 @@ class AsyncSSEClient(_ParserState):
         """The stream's events, each yielded as soon as it is complete."""
         return self._events
 
-    def __aiter__(self) -> AsyncIterator[Event]:
-        return self._events
-
-    def __anext__(self) -> Awaitable[Event]:
-        return self._events.__anext__()
-
     async def aclose(self) -> None:
         """Stop reading and close the source (and so the response).
 
@@ -744,17 +765,6 @@ class AsyncSSEClient(_ParserState):
         else:
             await self._events.aclose()
             await self._close_source()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
 
 # ---------------------------------------------------------------------------
@@ -1311,7 +1321,7 @@ def _httpx_network_errors() -> tuple[type[BaseException], ...]:
     )
 
 
-class AsyncEventSource(_StreamPosition):
+class AsyncEventSource(_StreamPosition, _AsyncEvents):
     """The async twin of `EventSource`, made by `aconnect`: iterate it with
     ``async for`` for `Event` objects, across dropped connections, until the
     server answers 204, an error that retrying cannot fix is raised, or
@@ -1345,12 +1355,6 @@ class AsyncEventSource(_StreamPosition):
         """True once the stream is over: closed, ended by 204, or failed."""
         return self._closed
 
-    def __aiter__(self) -> AsyncIterator[Event]:
-        return self._events
-
-    def __anext__(self) -> Awaitable[Event]:
-        return self._events.__anext__()
-
     async def aclose(self) -> None:
         """End the stream; safe from another task.  A read in progress in
         that task, or a wait before reconnecting, returns at once and that
@@ -1363,17 +1367,6 @@ class AsyncEventSource(_StreamPosition):
             await self._events.aclose()
         elif self._response is not None:
             await self._response.aclose()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     async def _run(self) -> AsyncGenerator[Event, None]:
         import anyio
