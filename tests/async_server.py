@@ -30,10 +30,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Sequence
+from collections.abc import AsyncIterable, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import Callable, Union
+from typing import Any, Callable, Union
 
 __all__ = [
     "AsyncSSEServer",
@@ -42,6 +42,7 @@ __all__ = [
     "Request",
     "Response",
     "WaitFor",
+    "collect",
 ]
 
 
@@ -236,3 +237,13 @@ async def _until_eof(reader: asyncio.StreamReader) -> None:
     with contextlib.suppress(ConnectionError):
         while await reader.read(65536):
             pass
+
+
+async def collect(events: AsyncIterable[Any], seen: asyncio.Event) -> list[str]:
+    """The data of each event a client yields; ``seen`` is set at each one,
+    for a `WaitFor` (or the test) to know that the client has it."""
+    data = []
+    async for event in events:
+        data.append(event.data)
+        seen.set()
+    return data

@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
-from async_server import AsyncSSEServer, HoldOpen, Response
+from async_server import AsyncSSEServer, HoldOpen, Response, collect
 from reconnect_server import DROP_KINDS, EventServer, Reply, numbered_events
 from test_reconnect import (  # noqa: F401  (certificate is a fixture)
     FAST,
@@ -372,12 +372,7 @@ async def test_cancelling_the_consumer_closes_the_response_and_the_client() -> N
     got = asyncio.Event()
     async with AsyncSSEServer(HELD_OPEN) as server:
         source = aconnect(server.url, **FAST)
-
-        async def consume() -> None:
-            async for _ in source:
-                got.set()
-
-        task = asyncio.create_task(consume())
+        task = asyncio.create_task(collect(source, got))
         await asyncio.wait_for(got.wait(), 5)
         response = source.response
         assert response is not None
@@ -393,15 +388,7 @@ async def test_aclose_from_another_task_stops_a_read() -> None:
     got = asyncio.Event()
     async with AsyncSSEServer(HELD_OPEN) as server:
         source = aconnect(server.url, **FAST)
-
-        async def consume() -> list[str]:
-            data = []
-            async for event in source:
-                data.append(event.data)
-                got.set()
-            return data
-
-        task = asyncio.create_task(consume())
+        task = asyncio.create_task(collect(source, got))
         await asyncio.wait_for(got.wait(), 5)
         await source.aclose()
         assert await asyncio.wait_for(task, 5) == ["a"]
@@ -415,18 +402,14 @@ async def test_aclose_from_another_task_stops_a_wait_before_reconnecting() -> No
     async with AsyncSSEServer(replies) as server:
         # A reconnection time of an hour: only aclose() can end the wait.
         source = aconnect(server.url, retry=3_600_000)
-
-        async def consume() -> list[str]:
-            data = []
-            async for event in source:
-                data.append(event.data)
-                got.set()
-            return data
-
-        task = asyncio.create_task(consume())
+        task = asyncio.create_task(collect(source, got))
         await asyncio.wait_for(got.wait(), 5)
-        while source.response is not None:  # until the body has ended
-            await asyncio.sleep(0.001)
+
+        async def between_connections() -> None:
+            while source.response is not None:
+                await asyncio.sleep(0.001)
+
+        await asyncio.wait_for(between_connections(), 5)
         await source.aclose()
         assert await asyncio.wait_for(task, 5) == ["a"]
         assert len(server.requests) == 1

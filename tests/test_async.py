@@ -21,7 +21,7 @@ from typing import Any
 import aiohttp
 import httpx
 import pytest
-from async_server import AsyncSSEServer, Close, HoldOpen, Response, WaitFor
+from async_server import AsyncSSEServer, Close, HoldOpen, Response, WaitFor, collect
 
 from sseclient import AsyncSSEClient, Event, EventTooLarge
 
@@ -207,10 +207,7 @@ async def read_in_lockstep(
     kind: str, script: list[Any], got_first: asyncio.Event
 ) -> list[str]:
     async with serving(kind, [Response(script)]) as (server, _, source):
-        data = []
-        async for event in AsyncSSEClient(source):
-            data.append(event.data)
-            got_first.set()
+        data = await collect(AsyncSSEClient(source), got_first)
     assert server.timeouts == 0, "the first event was held back"
     return data
 
@@ -231,10 +228,7 @@ async def test_gzip_is_undone_and_not_buffered(kind: str) -> None:
     script = [Response([first, WaitFor(got_first), second])]
     script[0].headers = [*script[0].headers, ("Content-Encoding", "gzip")]
     async with serving(kind, script) as (server, _, source):
-        data = []
-        async for event in AsyncSSEClient(source):
-            data.append(event.data)
-            got_first.set()
+        data = await collect(AsyncSSEClient(source), got_first)
     assert server.timeouts == 0
     assert data == ["first", "second"]
 
@@ -245,10 +239,7 @@ async def test_aiohttp_stream_reader_is_read_as_it_comes() -> None:
     got_first = asyncio.Event()
     script = [b"data: first\r\r", WaitFor(got_first), b"data: second\r\r"]
     async with serving("aiohttp", [Response(script)]) as (server, response, _):
-        data = []
-        async for event in AsyncSSEClient(response.content):
-            data.append(event.data)
-            got_first.set()
+        data = await collect(AsyncSSEClient(response.content), got_first)
     assert (data, server.timeouts) == (["first", "second"], 0)
 
 
@@ -262,13 +253,8 @@ HELD_OPEN = [b"id: 1\ndata: a\n\n", HoldOpen()]
 @pytest.mark.parametrize("kind", RESPONSE_KINDS)
 async def test_cancelling_the_consumer_closes_the_response(kind: str) -> None:
     got = asyncio.Event()
-
-    async def consume(client: AsyncSSEClient) -> None:
-        async for _ in client:
-            got.set()
-
     async with serving(kind, [Response(HELD_OPEN)]) as (server, response, source):
-        task = asyncio.create_task(consume(AsyncSSEClient(source)))
+        task = asyncio.create_task(collect(AsyncSSEClient(source), got))
         await asyncio.wait_for(got.wait(), 5)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
@@ -309,15 +295,7 @@ async def test_aclose_from_another_task_ends_the_iteration(kind: str) -> None:
     got = asyncio.Event()
     async with serving(kind, [Response(HELD_OPEN)]) as (server, response, source):
         client = AsyncSSEClient(source)
-
-        async def consume() -> list[str]:
-            data = []
-            async for event in client:
-                data.append(event.data)
-                got.set()
-            return data
-
-        task = asyncio.create_task(consume())
+        task = asyncio.create_task(collect(client, got))
         await asyncio.wait_for(got.wait(), 5)
         await client.aclose()
         assert await asyncio.wait_for(task, 5) == ["a"]
