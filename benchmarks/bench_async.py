@@ -6,8 +6,8 @@
 Every implementation gets the same bytes in the same chunks (the workloads of
 ``bench_parse.py``), from an async generator, in one process and one event
 loop; nothing touches the network.  Each run is timed with ``perf_counter``
-after a ``gc.collect()``; the table shows the best of ``--repeat`` runs and
-checks every run's event count.
+after a ``gc.collect()``, the implementations taking turns; the table shows
+the best of ``--repeat`` runs and checks every run's event count.
 
 It needs ``httpx`` and ``httpx-sse`` (``httpx2`` adds a row).  If the python
 that runs it lacks them, it runs itself again with the httpx-sse venv that
@@ -159,24 +159,36 @@ PEER_OF = {
 }
 
 
-async def best_time(
-    drive: Driver, chunks: list[bytes], expected: int, repeat: int, budget: float
-) -> tuple[float, int]:
-    """The best of up to ``repeat`` timed runs, and how many ran."""
-    best = float("inf")
-    spent = 0.0
-    runs = 0
-    while runs < repeat and (runs == 0 or spent + best <= budget):
-        gc.collect()
-        start = time.perf_counter()
-        events = await drive(chunks)
-        seconds = time.perf_counter() - start
-        if events != expected:
-            raise RuntimeError(f"{events} events, not {expected}")
-        best = min(best, seconds)
-        spent += seconds
-        runs += 1
-    return best, runs
+async def best_times(
+    drivers: dict[str, Driver],
+    chunks: list[bytes],
+    expected: int,
+    repeat: int,
+    budget: float,
+) -> dict[str, tuple[float, int]]:
+    """Each driver's best of up to ``repeat`` timed runs, and how many ran.
+
+    The runs go round the drivers in turn, so that a change in the load of
+    the machine falls on all of them alike.  A driver stops once another
+    run would take it past ``budget`` seconds.
+    """
+    best = dict.fromkeys(drivers, float("inf"))
+    spent = dict.fromkeys(drivers, 0.0)
+    runs = dict.fromkeys(drivers, 0)
+    for _ in range(repeat):
+        for name, drive in drivers.items():
+            if runs[name] and spent[name] + best[name] > budget:
+                continue
+            gc.collect()
+            start = time.perf_counter()
+            events = await drive(chunks)
+            seconds = time.perf_counter() - start
+            if events != expected:
+                raise RuntimeError(f"{name}: {events} events, not {expected}")
+            best[name] = min(best[name], seconds)
+            spent[name] += seconds
+            runs[name] += 1
+    return {name: (best[name], runs[name]) for name in drivers}
 
 
 def rerun_in_peer_venv() -> None:
@@ -216,17 +228,15 @@ async def run(args: argparse.Namespace) -> None:
         for size in sizes:
             chunks.append(stream.data[offset : offset + size])
             offset += size
-        rates: dict[str, float] = {}
-        for name in impls:
-            seconds, runs = await best_time(
-                drivers[name], chunks, stream.events, args.repeat, args.budget
-            )
-            rates[name] = len(stream.data) / seconds
-            ratio = ""
-            if name in PEER_OF and PEER_OF[name] in rates:
-                ratio = f"{rates[PEER_OF[name]] / rates[name]:.2f}"
+        results = await best_times(
+            drivers, chunks, stream.events, args.repeat, args.budget
+        )
+        rates = {name: len(stream.data) / best for name, (best, _) in results.items()}
+        for name, (seconds, runs) in results.items():
+            peer = PEER_OF.get(name)
+            ratio = f"{rates[peer] / rates[name]:.2f}" if peer in rates else ""
             print(
-                f"{wname:15} {name:30} {stream.events / seconds:11,.0f}"
+                f"{wname:15} {name:30} {stream.events / seconds:11,.1f}"
                 f" {rates[name] / 1e6:7.2f} {runs:4} {ratio:>7}",
                 flush=True,
             )
