@@ -597,6 +597,9 @@ _DEFAULT_MAX_RETRY_DELAY = 30_000
 #: even a comment, for this long counts as a dropped connection: twice the
 #: longest keep-alive interval servers commonly use (15 to 30 s).
 _DEFAULT_TIMEOUT = (10.0, 60.0)
+#: The largest body, in bytes, of a response that is not a stream that is
+#: read for the `ResponseError` that reports it.
+_ERROR_BODY_LIMIT = 1 << 20
 #: The first backoff step, in seconds, when the reconnection time is shorter:
 #: a server that says ``retry: 0`` and then fails must not be hammered.
 _MIN_BACKOFF = 0.1
@@ -884,6 +887,16 @@ def _response_chunks(response: requests.Response) -> Iterator[bytes]:
         yield chunk
 
 
+def _keep_small_body(response: requests.Response) -> None:
+    """Read the body of a response that is not a stream if its length is
+    known and small, so that ``error.response.text`` (or ``.json()``) shows
+    what the server said, such as an API's error message."""
+    length = response.headers.get("Content-Length", "")
+    if length.isdigit() and int(length) <= _ERROR_BODY_LIMIT:
+        with contextlib.suppress(*_network_errors()):
+            response.content  # noqa: B018  (reads and keeps the body)
+
+
 def _interrupt(response: requests.Response) -> None:
     """Wake a thread blocked reading ``response``: shut its socket down for
     reading, since closing a file does not wake a read blocked on it."""
@@ -1024,10 +1037,14 @@ class EventSource:
         try:
             if self._closed.is_set():
                 return False
-            if not policy.check_response(
-                response.status_code, response.headers, response
-            ):
-                return False
+            try:
+                if not policy.check_response(
+                    response.status_code, response.headers, response
+                ):
+                    return False
+            except ResponseError:
+                _keep_small_body(response)
+                raise
             for chunk in _response_chunks(response):
                 yield from policy.feed(chunk)
             return True

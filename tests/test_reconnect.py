@@ -438,6 +438,29 @@ def test_404_raises_at_once() -> None:
     assert source.closed
 
 
+def test_an_error_response_keeps_its_body() -> None:
+    body = b'{"error": {"message": "invalid key"}}'
+    json_type = (("Content-Type", "application/json"),)
+    reply = Reply(status=401, headers=json_type, body=body, framing="length")
+    with (
+        EventServer(lambda request: reply) as server,
+        pytest.raises(HTTPStatusError) as info,
+    ):
+        list(connect(server.url, **FAST))
+    assert info.value.response.json() == {"error": {"message": "invalid key"}}
+
+
+def test_a_page_served_instead_of_a_stream_keeps_its_body() -> None:
+    html = (("Content-Type", "text/html"),)
+    reply = Reply(headers=html, body=b"<p>log in</p>", framing="length")
+    with (
+        EventServer(lambda request: reply) as server,
+        pytest.raises(ContentTypeError) as info,
+    ):
+        list(connect(server.url, **FAST))
+    assert info.value.response.text == "<p>log in</p>"
+
+
 def test_an_unretried_status_on_reconnection_raises_after_the_events() -> None:
     replies = [
         Reply(body=numbered_events(1, 2)[0]),
