@@ -94,7 +94,9 @@ class ResponseError(SSEError):
     """The server answered, but not with an event stream to read.
 
     ``status_code`` is the HTTP status and ``response`` the response object
-    of the HTTP library (a ``requests.Response`` for `connect`), closed.
+    of the HTTP library (a ``requests.Response`` for `connect`), closed; its
+    body was read first if the server declared a length of at most 1 MiB, so
+    that ``response.text`` shows what the server said.
     """
 
     def __init__(self, message: str, status_code: int, response: Any) -> None:
