@@ -20,14 +20,9 @@ from __future__ import annotations
 
 import codecs
 import contextlib
-import datetime
-import email.utils
-import http
-import http.client
 import json
 import logging
 import random
-import socket
 import sys
 import threading
 import time
@@ -630,6 +625,9 @@ def _retry_after(value: str | None) -> float | None:
     value = value.strip()
     if value.isdigit() and value.isascii():
         return float(value)
+    import datetime
+    import email.utils
+
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):  # TypeError on Python 3.9
@@ -666,6 +664,8 @@ def _rejected_certificate(error: BaseException) -> bool:
 
 
 def _status_text(status: int) -> str:
+    import http
+
     try:
         return f"{status} {http.HTTPStatus(status).phrase}"
     except ValueError:
@@ -862,6 +862,9 @@ class _Reconnection:
 def _network_errors() -> tuple[type[BaseException], ...]:
     """The errors of requests (and of the libraries under it) that mean a
     connection could not be made or was lost: worth another attempt."""
+    import http.client
+    import socket
+
     import requests
     import urllib3
 
@@ -910,6 +913,8 @@ def _interrupt(response: requests.Response) -> None:
         pass
     sock = getattr(getattr(raw, "_connection", None), "sock", None)
     if sock is not None:
+        import socket
+
         with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RD)
 
