@@ -824,6 +824,8 @@ class _Reconnection:
         delay = self._backoff()
         if isinstance(error, HTTPStatusError) and error.retry_after is not None:
             delay = max(delay, error.retry_after)
+        # A server may ask for any wait; a timer takes at most this one.
+        delay = min(delay, threading.TIMEOUT_MAX)
         cause = "" if error is None else f"{type(error).__name__}: {error}"
         if delivered:
             how = f"lost ({cause})" if cause else "ended"
@@ -845,7 +847,7 @@ class _Reconnection:
         delivered events; after failed ones an exponential backoff with
         jitter, capped by ``max_retry_delay`` but never shorter than the
         reconnection time."""
-        base = self.retry / 1000
+        base = min(self.retry, 2**53) / 1000  # a float, however many digits
         if self.failures == 0:
             # "Wait a delay equal to the reconnection time of the event source."
             return base

@@ -252,6 +252,14 @@ def test_backoff_survives_very_many_failures() -> None:
     assert p.next_delay(ConnectionError("down")) == 30.0
 
 
+def test_an_absurd_wait_asked_by_the_server_is_still_a_wait() -> None:
+    p = policy()
+    p.feed(b"retry: " + b"9" * 400 + b"\ndata: x\n\n")
+    assert p.next_delay(None) == threading.TIMEOUT_MAX
+    retry_after = {"Retry-After": "9" * 400}
+    assert p.next_delay(status_error(p, 503, **retry_after)) == threading.TIMEOUT_MAX
+
+
 def test_max_attempts_raises_after_that_many_failures_in_a_row() -> None:
     p = policy(max_attempts=3, **FAST)
     p.next_delay(ConnectionError("1"))
