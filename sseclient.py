@@ -20,14 +20,9 @@ from __future__ import annotations
 
 import codecs
 import contextlib
-import datetime
-import email.utils
-import http
-import http.client
 import json
 import logging
 import random
-import socket
 import sys
 import threading
 import time
@@ -111,7 +106,9 @@ class ResponseError(SSEError):
     """The server answered, but not with an event stream to read.
 
     ``status_code`` is the HTTP status and ``response`` the response object
-    of the HTTP library (a ``requests.Response`` for `connect`), closed.
+    of the HTTP library (a ``requests.Response`` for `connect`), closed; its
+    body was read first if the server declared a length of at most 1 MiB, so
+    that ``response.text`` shows what the server said.
     """
 
     def __init__(self, message: str, status_code: int, response: Any) -> None:
@@ -781,6 +778,9 @@ _DEFAULT_MAX_RETRY_DELAY = 30_000
 #: even a comment, for this long counts as a dropped connection: twice the
 #: longest keep-alive interval servers commonly use (15 to 30 s).
 _DEFAULT_TIMEOUT = (10.0, 60.0)
+#: The largest body, in bytes, of a response that is not a stream that is
+#: read for the `ResponseError` that reports it.
+_ERROR_BODY_LIMIT = 1 << 20
 #: The first backoff step, in seconds, when the reconnection time is shorter:
 #: a server that says ``retry: 0`` and then fails must not be hammered.
 _MIN_BACKOFF = 0.1
@@ -809,6 +809,9 @@ def _retry_after(value: str | None) -> float | None:
     value = value.strip()
     if value.isdigit() and value.isascii():
         return float(value)
+    import datetime
+    import email.utils
+
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):  # TypeError on Python 3.9
@@ -845,6 +848,8 @@ def _rejected_certificate(error: BaseException) -> bool:
 
 
 def _status_text(status: int) -> str:
+    import http
+
     try:
         return f"{status} {http.HTTPStatus(status).phrase}"
     except ValueError:
@@ -1003,6 +1008,8 @@ class _Reconnection:
         delay = self._backoff()
         if isinstance(error, HTTPStatusError) and error.retry_after is not None:
             delay = max(delay, error.retry_after)
+        # A server may ask for any wait; a timer takes at most this one.
+        delay = min(delay, threading.TIMEOUT_MAX)
         cause = "" if error is None else f"{type(error).__name__}: {error}"
         if delivered:
             how = f"lost ({cause})" if cause else "ended"
@@ -1024,7 +1031,7 @@ class _Reconnection:
         delivered events; after failed ones an exponential backoff with
         jitter, capped by ``max_retry_delay`` but never shorter than the
         reconnection time."""
-        base = self.retry / 1000
+        base = min(self.retry, 2**53) / 1000  # a float, however many digits
         if self.failures == 0:
             # "Wait a delay equal to the reconnection time of the event source."
             return base
@@ -1041,6 +1048,9 @@ class _Reconnection:
 def _network_errors() -> tuple[type[BaseException], ...]:
     """The errors of requests (and of the libraries under it) that mean a
     connection could not be made or was lost: worth another attempt."""
+    import http.client
+    import socket
+
     import requests
     import urllib3
 
@@ -1068,6 +1078,16 @@ def _response_chunks(response: requests.Response) -> Iterator[bytes]:
         yield chunk
 
 
+def _keep_small_body(response: requests.Response) -> None:
+    """Read the body of a response that is not a stream if its length is
+    known and small, so that ``error.response.text`` (or ``.json()``) shows
+    what the server said, such as an API's error message."""
+    length = response.headers.get("Content-Length", "")
+    if length.isdigit() and int(length) <= _ERROR_BODY_LIMIT:
+        with contextlib.suppress(*_network_errors()):
+            response.content  # noqa: B018  (reads and keeps the body)
+
+
 def _interrupt(response: requests.Response) -> None:
     """Wake a thread blocked reading ``response``: shut its socket down for
     reading, since closing a file does not wake a read blocked on it."""
@@ -1079,6 +1099,8 @@ def _interrupt(response: requests.Response) -> None:
         pass
     sock = getattr(getattr(raw, "_connection", None), "sock", None)
     if sock is not None:
+        import socket
+
         with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RD)
 
@@ -1214,10 +1236,14 @@ class EventSource(_StreamPosition):
         try:
             if self._closed.is_set():
                 return False
-            if not policy.check_response(
-                response.status_code, response.headers, response
-            ):
-                return False
+            try:
+                if not policy.check_response(
+                    response.status_code, response.headers, response
+                ):
+                    return False
+            except ResponseError:
+                _keep_small_body(response)
+                raise
             for chunk in _response_chunks(response):
                 yield from policy.feed(chunk)
             return True

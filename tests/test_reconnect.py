@@ -252,6 +252,14 @@ def test_backoff_survives_very_many_failures() -> None:
     assert p.next_delay(ConnectionError("down")) == 30.0
 
 
+def test_an_absurd_wait_asked_by_the_server_is_still_a_wait() -> None:
+    p = policy()
+    p.feed(b"retry: " + b"9" * 400 + b"\ndata: x\n\n")
+    assert p.next_delay(None) == threading.TIMEOUT_MAX
+    retry_after = {"Retry-After": "9" * 400}
+    assert p.next_delay(status_error(p, 503, **retry_after)) == threading.TIMEOUT_MAX
+
+
 def test_max_attempts_raises_after_that_many_failures_in_a_row() -> None:
     p = policy(max_attempts=3, **FAST)
     p.next_delay(ConnectionError("1"))
@@ -436,6 +444,29 @@ def test_404_raises_at_once() -> None:
     assert "404 Not Found" in str(error)
     assert len(server.requests) == 1
     assert source.closed
+
+
+def test_an_error_response_keeps_its_body() -> None:
+    body = b'{"error": {"message": "invalid key"}}'
+    json_type = (("Content-Type", "application/json"),)
+    reply = Reply(status=401, headers=json_type, body=body, framing="length")
+    with (
+        EventServer(lambda request: reply) as server,
+        pytest.raises(HTTPStatusError) as info,
+    ):
+        list(connect(server.url, **FAST))
+    assert info.value.response.json() == {"error": {"message": "invalid key"}}
+
+
+def test_a_page_served_instead_of_a_stream_keeps_its_body() -> None:
+    html = (("Content-Type", "text/html"),)
+    reply = Reply(headers=html, body=b"<p>log in</p>", framing="length")
+    with (
+        EventServer(lambda request: reply) as server,
+        pytest.raises(ContentTypeError) as info,
+    ):
+        list(connect(server.url, **FAST))
+    assert info.value.response.text == "<p>log in</p>"
 
 
 def test_an_unretried_status_on_reconnection_raises_after_the_events() -> None:
