@@ -1078,12 +1078,16 @@ def _response_chunks(response: requests.Response) -> Iterator[bytes]:
         yield chunk
 
 
+def _body_worth_keeping(headers: Mapping[str, str]) -> bool:
+    """Whether to read the body of a response that is not a stream: if its
+    length is known and small, so that ``error.response.text`` (or
+    ``.json()``) shows what the server said, such as an API's error message."""
+    length = headers.get("Content-Length", "")
+    return length.isdigit() and int(length) <= _ERROR_BODY_LIMIT
+
+
 def _keep_small_body(response: requests.Response) -> None:
-    """Read the body of a response that is not a stream if its length is
-    known and small, so that ``error.response.text`` (or ``.json()``) shows
-    what the server said, such as an API's error message."""
-    length = response.headers.get("Content-Length", "")
-    if length.isdigit() and int(length) <= _ERROR_BODY_LIMIT:
+    if _body_worth_keeping(response.headers):
         with contextlib.suppress(*_network_errors()):
             response.content  # noqa: B018  (reads and keeps the body)
 
@@ -1414,9 +1418,7 @@ class AsyncEventSource(_StreamPosition, _AsyncEvents):
                     headers = cast("Mapping[str, str]", policy.request_headers())
                     async with client.stream(headers=headers, **self._request) as r:
                         self._response = r
-                        if self._closed or not policy.check_response(
-                            r.status_code, r.headers, r
-                        ):
+                        if self._closed or not await self._check_response(r):
                             return
                         async for chunk in r.aiter_bytes():
                             for event in policy.feed(chunk):
@@ -1436,6 +1438,19 @@ class AsyncEventSource(_StreamPosition, _AsyncEvents):
             self._closed = True
             if self._client is None:
                 await client.aclose()
+
+    async def _check_response(self, response: httpx.Response) -> bool:
+        """The policy's `_Reconnection.check_response`; the body of a
+        response that it rejects is kept, as `connect` keeps it."""
+        try:
+            return self._policy.check_response(
+                response.status_code, response.headers, response
+            )
+        except ResponseError:
+            if _body_worth_keeping(response.headers):
+                with contextlib.suppress(*_httpx_network_errors()):
+                    await response.aread()
+            raise
 
     async def _closed_within(self, delay: float) -> bool:
         """Wait ``delay`` seconds, less if `aclose` is called; True if it was."""

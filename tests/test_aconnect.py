@@ -163,6 +163,26 @@ async def test_404_raises_at_once() -> None:
     assert source.closed
 
 
+async def test_an_error_response_keeps_its_body() -> None:
+    body = b'{"error": {"message": "invalid key"}}'
+    json_type = (("Content-Type", "application/json"),)
+    reply = Reply(status=401, headers=json_type, body=body, framing="length")
+    server = EventServer(lambda request: reply)
+    with server, pytest.raises(HTTPStatusError) as info:
+        await read_all(aconnect(server.url, **FAST))
+    assert info.value.response.json() == {"error": {"message": "invalid key"}}
+    assert info.value.response.is_closed
+
+
+async def test_a_page_served_instead_of_a_stream_keeps_its_body() -> None:
+    html = (("Content-Type", "text/html"),)
+    reply = Reply(headers=html, body=b"<p>log in</p>", framing="length")
+    server = EventServer(lambda request: reply)
+    with server, pytest.raises(ContentTypeError) as info:
+        await read_all(aconnect(server.url, **FAST))
+    assert info.value.response.text == "<p>log in</p>"
+
+
 async def test_a_wrong_content_type_raises_at_once() -> None:
     reply = Reply(headers=(("Content-Type", "text/html; charset=utf-8"),), body=b"<p>")
     server = EventServer(lambda request: reply)
