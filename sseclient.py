@@ -18,29 +18,59 @@ and the command line.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import random
 import sys
-from collections.abc import Generator, Iterable, Iterator
+import threading
+import time
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Generator,
+    Iterable,
+    Iterator,
+    Mapping,
+)
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast, overload
 
 if TYPE_CHECKING:
+    from typing import Protocol, Union
+
+    import anyio
+    import httpx
+    import requests
     from typing_extensions import Self
 
 __version__ = "1.0.0"
 
 __all__ = [
     "DEFAULT_MAX_EVENT_SIZE",
+    "AsyncEventSource",
+    "AsyncSSEClient",
+    "ContentTypeError",
     "Event",
+    "EventSource",
     "EventStreamParser",
     "EventTooLarge",
+    "HTTPStatusError",
+    "ResponseError",
+    "RetriesExhausted",
     "SSEClient",
     "SSEError",
     "__version__",
+    "aconnect",
+    "connect",
 ]
 
 logger = logging.getLogger("sseclient")
+# A library logs only where the application configures logging.
+logger.addHandler(logging.NullHandler())
 
 # ---------------------------------------------------------------------------
 # Constants and errors
@@ -69,6 +99,68 @@ class EventTooLarge(SSEError):
         )
         self.size = size
         self.limit = limit
+
+
+class ResponseError(SSEError):
+    """The server answered, but not with an event stream to read.
+
+    ``status_code`` is the HTTP status and ``response`` the response object
+    of the HTTP library (a ``requests.Response`` for `connect`), closed; its
+    body was read first if the server declared a length of at most 1 MiB, so
+    that ``response.text`` shows what the server said.
+    """
+
+    def __init__(self, message: str, status_code: int, response: Any) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.response = response
+
+
+class HTTPStatusError(ResponseError):
+    """The server answered with a status other than 200 and 204.
+
+    Raised at once for a status that retrying cannot fix (most 4xx); a
+    status worth retrying (408, 429, 5xx but 501 and 505) is retried, and
+    is the ``__cause__`` of `RetriesExhausted` if every attempt failed.
+    ``retry_after`` is the wait in seconds that the server asked for in a
+    ``Retry-After`` header, or ``None``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        status_code: int,
+        response: Any,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, status_code, response)
+        self.retry_after = retry_after
+
+
+class ContentTypeError(ResponseError):
+    """A 200 response whose ``Content-Type`` is not ``text/event-stream``.
+
+    ``content_type`` is the header's value (``None`` if it was missing).
+    Never retried: the URL does not serve an event stream.
+    """
+
+    def __init__(self, message: str, content_type: str | None, response: Any) -> None:
+        super().__init__(message, 200, response)
+        self.content_type = content_type
+
+
+class RetriesExhausted(SSEError):
+    """``max_attempts`` connection attempts in a row failed.
+
+    ``attempts`` is how many; the last attempt's error (an `HTTPStatusError`,
+    or the HTTP library's network error) is the ``__cause__``, or ``None``
+    if the last connection ended cleanly without delivering an event.
+    """
+
+    def __init__(self, attempts: int, url: str, cause: BaseException | None) -> None:
+        reason = f": {cause}" if cause is not None else ": ended without an event"
+        super().__init__(f"gave up on {url} after {attempts} failed attempts{reason}")
+        self.attempts = attempts
 
 
 # ---------------------------------------------------------------------------
@@ -103,6 +195,17 @@ class Event:
     def json(self) -> Any:
         """The data parsed as JSON."""
         return json.loads(self.data)
+
+    def dump(self) -> str:
+        """The event as event stream text, which parses back to this event
+        (sseclient 0.0.27's ``Event.dump()``, handy for proxying a stream)."""
+        lines = [] if self.id is None else [f"id: {self.id}"]
+        if self.event != "message":
+            lines.append(f"event: {self.event}")
+        if self.retry is not None:
+            lines.append(f"retry: {self.retry}")
+        lines += [f"data: {line}" for line in self.data.split("\n")]
+        return "\n".join(lines) + "\n\n"
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Event):
@@ -403,24 +506,10 @@ def _byte_chunks(source: Iterable[bytes]) -> Iterator[bytes]:
     return iter(source)
 
 
-class SSEClient:
-    """Events from an event stream source; a drop-in for sseclient-py.
+class _ParserState:
+    """The stream state a client shows: what its parser has seen so far."""
 
-    ``event_source`` is any iterable of ``bytes`` chunks.  Iterate the client,
-    or its ``events()``, to get each `Event` as soon as its terminating blank
-    line has arrived.
-    """
-
-    def __init__(
-        self,
-        event_source: Iterable[bytes],
-        char_enc: str = "utf-8",
-        *,
-        max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE,
-    ) -> None:
-        self._event_source = event_source
-        self._parser = EventStreamParser(char_enc, max_event_size)
-        self._events = self._read_events(_byte_chunks(event_source))
+    _parser: EventStreamParser
 
     @property
     def last_event_id(self) -> str | None:
@@ -432,6 +521,76 @@ class SSEClient:
         """The last valid ``retry:`` value in milliseconds, or ``None``."""
         return self._parser.retry
 
+
+class SSEClient(_ParserState):
+    """Events from an event stream source; a drop-in for sseclient-py.
+
+    ``event_source`` is any iterable of ``bytes`` chunks.  Iterate the client,
+    or its ``events()``, to get each `Event` as soon as its terminating blank
+    line has arrived.
+
+    Given a URL instead, it takes the arguments of PyPI ``sseclient`` 0.0.27,
+    ``SSEClient(url, last_id=None, retry=3000, session=None, chunk_size=1024,
+    **requests_kwargs)``, and reads a reconnecting stream from `connect`.
+    """
+
+    _events: Iterator[Event]
+
+    @overload
+    def __init__(
+        self,
+        event_source: Iterable[bytes],
+        char_enc: str = "utf-8",
+        *,
+        max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE,
+    ) -> None: ...
+
+    @overload
+    def __init__(
+        self,
+        event_source: str,
+        last_id: str | None = None,
+        retry: int = 3000,
+        session: requests.Session | None = None,
+        chunk_size: int = 1024,
+        **requests_kwargs: Any,
+    ) -> None: ...
+
+    def __init__(
+        self, event_source: Iterable[bytes] | str, *args: Any, **kwargs: Any
+    ) -> None:
+        if isinstance(event_source, str):
+            stream = _connect_0027(event_source, *args, **kwargs)
+            self._event_source: object = stream
+            self._parser = stream._policy.parser
+            self._events = stream
+        else:
+            self._read_source(event_source, *args, **kwargs)
+
+    def _read_source(
+        self,
+        event_source: Iterable[bytes],
+        char_enc: str = "utf-8",
+        *,
+        max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE,
+    ) -> None:
+        self._event_source = event_source
+        self._parser = EventStreamParser(char_enc, max_event_size)
+        self._events = self._read_events(_byte_chunks(event_source))
+
+    @property
+    def last_id(self) -> str | None:
+        """`last_event_id` under sseclient 0.0.27's name."""
+        return self._parser.last_event_id
+
+    @property
+    def retry(self) -> int | None:
+        """The last valid ``retry:`` value in milliseconds, or ``None``; for
+        a URL, the reconnection time (which such a value sets)."""
+        if isinstance(self._event_source, EventSource):
+            return self._event_source.retry
+        return self._parser.retry
+
     def _read_events(self, chunks: Iterator[bytes]) -> Generator[Event, None, None]:
         feed = self._parser.feed
         for chunk in chunks:
@@ -440,17 +599,18 @@ class SSEClient:
 
     def events(self) -> Iterator[Event]:
         """The stream's events, each yielded as soon as it is complete."""
-        return self._events
+        return iter(self._events)
 
     def __iter__(self) -> Iterator[Event]:
-        return self._events
+        return iter(self._events)
 
     def __next__(self) -> Event:
         return next(self._events)
 
     def close(self) -> None:
         """Stop reading and close the event source (if it can be closed)."""
-        self._events.close()
+        if isinstance(self._events, Generator):
+            self._events.close()
         close = getattr(self._event_source, "close", None)
         if close is not None:
             close()
@@ -471,10 +631,918 @@ class SSEClient:
 # Async: AsyncSSEClient
 # ---------------------------------------------------------------------------
 
+if TYPE_CHECKING:
+
+    class _HttpxResponse(Protocol):
+        """An ``httpx.Response`` (or ``httpx2.Response``) opened for streaming."""
+
+        def aiter_bytes(self) -> AsyncIterator[bytes]: ...
+        async def aclose(self) -> None: ...
+
+    class _AiohttpBody(Protocol):
+        """An ``aiohttp.StreamReader``: a response's body."""
+
+        def iter_any(self) -> AsyncIterator[bytes]: ...
+
+    class _AiohttpResponse(Protocol):
+        """An ``aiohttp.ClientResponse``."""
+
+        @property
+        def content(self) -> _AiohttpBody: ...
+        def release(self) -> object: ...
+
+    AsyncByteSource = Union[
+        AsyncIterable[bytes], _HttpxResponse, _AiohttpResponse, _AiohttpBody
+    ]
+
+
+def _async_byte_chunks(source: AsyncByteSource) -> AsyncIterator[bytes]:
+    """The chunks of bytes an async source gives, each as soon as it has it."""
+    if hasattr(source, "aiter_bytes"):
+        # httpx: the body with its Content-Encoding undone, each read handed
+        # on as it comes off the socket (no chunk_size, so no regrouping).
+        return cast("_HttpxResponse", source).aiter_bytes()
+    body = getattr(source, "content", source)
+    if hasattr(body, "iter_any"):
+        # aiohttp: whatever the (decompressed) body buffer holds.  A
+        # StreamReader's own iteration would wait for a whole LF-ended line.
+        return cast("_AiohttpBody", body).iter_any()
+    if not hasattr(source, "__aiter__"):
+        raise TypeError(
+            "AsyncSSEClient reads an async iterable of bytes or an httpx or"
+            f" aiohttp response, not {type(source).__name__}"
+            " (SSEClient reads sync ones)"
+        )
+    return cast("AsyncIterable[bytes]", source).__aiter__()
+
+
+async def _aclose(closable: object) -> None:
+    aclose = getattr(closable, "aclose", None)
+    if aclose is not None:
+        await aclose()  # an async generator, an httpx response
+    elif hasattr(closable, "release"):
+        # An aiohttp response: this drops a connection whose body was not
+        # read to the end, and gives back to the pool one that was.
+        cast("_AiohttpResponse", closable).release()
+
+
+class _AsyncEvents:
+    """``async for`` over the events of ``_events``, and ``async with`` that
+    ends in ``aclose()``: what the async clients share."""
+
+    _events: AsyncGenerator[Event, None]
+
+    def __aiter__(self) -> AsyncIterator[Event]:
+        return self._events
+
+    def __anext__(self) -> Awaitable[Event]:
+        return self._events.__anext__()
+
+    async def aclose(self) -> None:
+        raise NotImplementedError
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+class AsyncSSEClient(_ParserState, _AsyncEvents):
+    """Events from an async source of bytes: the asyncio twin of `SSEClient`.
+
+    ``source`` is any async iterable of ``bytes`` chunks (an async generator,
+    httpx's ``response.aiter_bytes()``, aiohttp's
+    ``response.content.iter_any()``), or an ``httpx.Response`` or
+    ``aiohttp.ClientResponse`` itself, which is read as it arrives, its
+    content encoding undone.  ``async for event in client`` (or
+    ``client.events()``) gives each `Event` as soon as its terminating blank
+    line has arrived.
+
+    The end of the stream, an error or the cancellation of the consuming task
+    closes the source (and so the response and its connection); so does
+    ``aclose()`` or leaving ``async with``.
+    """
+
+    def __init__(
+        self,
+        source: AsyncByteSource,
+        char_enc: str = "utf-8",
+        *,
+        max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE,
+    ) -> None:
+        self._source = source
+        self._chunks = _async_byte_chunks(source)
+        self._parser = EventStreamParser(char_enc, max_event_size)
+        self._events = self._read_events()
+        self._source_closed = False
+        self._closing = False  # aclose() was called while a read was pending
+
+    async def _read_events(self) -> AsyncGenerator[Event, None]:
+        feed = self._parser.feed
+        try:
+            async for chunk in self._chunks:
+                for event in feed(chunk):
+                    yield event
+            self._parser.end()
+        except Exception:
+            # A read that failed because another task closed the response is
+            # the end that task asked for, not an error.
+            if not self._closing:
+                raise
+        finally:
+            # Also reached when the consuming task is cancelled while it
+            # waits for bytes: the response must not outlive it.
+            await self._close_source()
+
+    async def _close_source(self) -> None:
+        """Close the chunk iterator we made, then the source it reads."""
+        if not self._source_closed:
+            self._source_closed = True
+            await _aclose(self._chunks)
+            if self._source is not self._chunks:
+                await _aclose(self._source)
+
+    def events(self) -> AsyncGenerator[Event, None]:
+        """The stream's events, each yielded as soon as it is complete."""
+        return self._events
+
+    async def aclose(self) -> None:
+        """Stop reading and close the source (and so the response).
+
+        Called from another task while this client's consumer waits for
+        bytes, it closes the response at once, and the consumer's iteration
+        ends.  A bare async iterable cannot be closed while it is awaited
+        (Python raises `RuntimeError`): cancel the consuming task instead.
+        """
+        if self._events.ag_running:  # type: ignore[attr-defined]
+            self._closing = True
+            await _aclose(self._source)
+        else:
+            await self._events.aclose()
+            await self._close_source()
+
 
 # ---------------------------------------------------------------------------
 # Reconnection: connect() and aconnect()
 # ---------------------------------------------------------------------------
+
+#: The reconnection time, in milliseconds, until the server sets one with
+#: ``retry:`` (the spec leaves it to the client; browsers and sseclient 0.0.27
+#: wait 3 s).
+_DEFAULT_RETRY = 3000
+#: The most, in milliseconds, that the backoff after failed attempts waits.
+_DEFAULT_MAX_RETRY_DELAY = 30_000
+#: (connect, read) timeouts in seconds.  A read that gets no byte at all, not
+#: even a comment, for this long counts as a dropped connection: twice the
+#: longest keep-alive interval servers commonly use (15 to 30 s).
+_DEFAULT_TIMEOUT = (10.0, 60.0)
+#: The largest body, in bytes, of a response that is not a stream that is
+#: read for the `ResponseError` that reports it.
+_ERROR_BODY_LIMIT = 1 << 20
+#: The first backoff step, in seconds, when the reconnection time is shorter:
+#: a server that says ``retry: 0`` and then fails must not be hammered.
+_MIN_BACKOFF = 0.1
+
+
+def _is_retried(status: int) -> bool:
+    """Whether another attempt may get a different answer to this status:
+    timeouts, rate limits and server errors, not the permanent 501 and 505."""
+    return status in (408, 429) or (500 <= status < 600 and status not in (501, 505))
+
+
+def _is_event_stream(content_type: str | None) -> bool:
+    # "HTTP 200 OK responses with a `Content-Type` header specifying the type
+    # `text/event-stream`, ignoring any MIME type parameters, must be
+    # processed line by line."
+    if content_type is None:
+        return False
+    return content_type.partition(";")[0].strip().lower() == "text/event-stream"
+
+
+def _retry_after(value: str | None) -> float | None:
+    """The seconds a ``Retry-After`` header asks to wait: delay-seconds or an
+    HTTP-date.  ``None`` when it is missing or malformed."""
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isdigit() and value.isascii():
+        return float(value)
+    import datetime
+    import email.utils
+
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):  # TypeError on Python 3.9
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=datetime.timezone.utc)
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _rejected_certificate(error: BaseException) -> bool:
+    """Whether a network error comes from a server certificate that failed
+    verification, which no retry can fix: a client may fail the connection
+    when it "knows that to be futile".  HTTP libraries wrap the `ssl` error
+    in their own, so look through causes, contexts, reasons and arguments."""
+    import ssl
+
+    seen: set[int] = set()
+    pending = [error]
+    while pending:
+        exc = pending.pop()
+        if isinstance(exc, ssl.SSLCertVerificationError):
+            return True
+        seen.add(id(exc))
+        linked = (
+            exc.__cause__,
+            exc.__context__,
+            getattr(exc, "reason", None),
+            *exc.args,
+        )
+        pending += [
+            e for e in linked if isinstance(e, BaseException) and id(e) not in seen
+        ]
+    return False
+
+
+def _status_text(status: int) -> str:
+    import http
+
+    try:
+        return f"{status} {http.HTTPStatus(status).phrase}"
+    except ValueError:
+        return str(status)
+
+
+class _Reconnection:
+    """The rules of one reconnecting event stream, without any I/O.
+
+    It builds each request's headers, judges each response, parses the
+    bodies with one `EventStreamParser` kept across connections, and decides
+    how long to wait after each connection ends, or to give up.  The sync
+    `EventSource` and the async form drive it the same way; only the I/O
+    differs::
+
+        delay = 0.0
+        while not closed_within(delay):
+            error = None
+            try:
+                response = send_request(headers=policy.request_headers())
+                if not policy.check_response(status, headers, response):
+                    return                       # 204: the server says stop
+                for chunk in body_of(response):
+                    yield from policy.feed(chunk)
+            except (HTTPStatusError, *network_errors) as exc:
+                error = exc
+            finally:
+                response.close()
+            delay = policy.next_delay(error)     # or raises
+
+    Arguments are those of `connect`; ``random`` draws the jitter.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        last_event_id: str | None = None,
+        retry: int = _DEFAULT_RETRY,
+        max_retry_delay: int = _DEFAULT_MAX_RETRY_DELAY,
+        max_attempts: int | None = None,
+        max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE,
+        random: Callable[[], float] = random.random,
+    ) -> None:
+        if retry < 0 or max_retry_delay < 0:
+            raise ValueError("retry and max_retry_delay must not be negative")
+        if max_attempts is not None and max_attempts < 1:
+            raise ValueError(
+                "max_attempts must be at least 1, or None to retry forever"
+            )
+        self.url = url
+        self._headers = {"Accept": "text/event-stream", "Cache-Control": "no-cache"}
+        for name, value in (headers or {}).items():
+            if name.lower() == "last-event-id":
+                # The header this object sends; the caller's says where to start.
+                last_event_id = value if last_event_id is None else last_event_id
+                continue
+            for ours in [key for key in self._headers if key.lower() == name.lower()]:
+                del self._headers[ours]
+            self._headers[name] = value
+        self.parser = EventStreamParser(
+            max_event_size=max_event_size, last_event_id=last_event_id
+        )
+        self._initial_retry = retry
+        self._max_delay = max_retry_delay / 1000
+        self._max_attempts = max_attempts
+        self._random = random
+        #: Connection attempts in a row that failed (delivered no event).
+        self.failures = 0
+        self._delivered = False
+
+    @property
+    def retry(self) -> int:
+        """The reconnection time in milliseconds: the server's last valid
+        ``retry:`` value, else the initial one."""
+        server_retry = self.parser.retry
+        return self._initial_retry if server_retry is None else server_retry
+
+    def request_headers(self) -> dict[str, str | bytes]:
+        """The headers of the next request."""
+        headers: dict[str, str | bytes] = dict(self._headers)
+        last_id = self.parser.last_event_id
+        if last_id:
+            # "If the event source's last event ID string is not the empty
+            # string, set `Last-Event-ID`/last event ID string, encoded as
+            # UTF-8, in request's header list."  (HTTP libraries would encode
+            # a str as Latin-1 or ASCII.)
+            headers["Last-Event-ID"] = (
+                last_id if last_id.isascii() else last_id.encode()
+            )
+        logger.debug("connecting to %s (Last-Event-ID: %r)", self.url, last_id)
+        return headers
+
+    def check_response(
+        self, status: int, headers: Mapping[str, str], response: Any
+    ) -> bool:
+        """Judge a response by its status and (case-insensitive) headers:
+        True if its body is the stream to read, False for 204 No Content
+        ("a client can be told to stop reconnecting using the HTTP 204 No
+        Content response code").  Raise `HTTPStatusError` for any other
+        status than 200 (`next_delay` tells whether it is retried) and
+        `ContentTypeError` for a 200 that is not an event stream."""
+        if status == 204:
+            logger.info("%s answered 204 No Content: the stream is over", self.url)
+            return False
+        if status != 200:
+            raise HTTPStatusError(
+                f"{self.url} answered {_status_text(status)}",
+                status,
+                response,
+                _retry_after(headers.get("Retry-After")),
+            )
+        content_type = headers.get("Content-Type")
+        if not _is_event_stream(content_type):
+            raise ContentTypeError(
+                f"{self.url} answered with Content-Type {content_type!r},"
+                " not text/event-stream",
+                content_type,
+                response,
+            )
+        logger.info("connected to %s", self.url)
+        return True
+
+    def feed(self, chunk: bytes) -> list[Event]:
+        """Parse the next chunk of the body; return the events it completes."""
+        events = self.parser.feed(chunk)
+        if events:
+            self._delivered = True
+        return events
+
+    def next_delay(self, error: BaseException | None) -> float:
+        """The connection is over, at a clean end of the body (``error`` is
+        None) or with ``error``, an `HTTPStatusError` or a network error.
+        Return the seconds to wait before the next attempt.  Raise ``error``
+        itself if another attempt cannot help, and `RetriesExhausted` once
+        ``max_attempts`` attempts in a row have failed."""
+        # "If the file ends in the middle of an event, before the final empty
+        # line, the incomplete event is not dispatched."
+        self.parser.end()
+        if isinstance(error, HTTPStatusError):
+            if not _is_retried(error.status_code):
+                raise error
+        elif error is not None and _rejected_certificate(error):
+            raise error
+        delivered, self._delivered = self._delivered, False
+        if delivered:
+            self.failures = 0
+        else:
+            self.failures += 1
+            if self._max_attempts is not None and self.failures >= self._max_attempts:
+                logger.warning(
+                    "giving up on %s after %d failed attempts", self.url, self.failures
+                )
+                raise RetriesExhausted(self.failures, self.url, error) from error
+        delay = self._backoff()
+        if isinstance(error, HTTPStatusError) and error.retry_after is not None:
+            delay = max(delay, error.retry_after)
+        # A server may ask for any wait; a timer takes at most this one.
+        delay = min(delay, threading.TIMEOUT_MAX)
+        cause = "" if error is None else f"{type(error).__name__}: {error}"
+        if delivered:
+            how = f"lost ({cause})" if cause else "ended"
+            logger.info(
+                "connection to %s %s; reconnecting in %.3f s", self.url, how, delay
+            )
+        else:
+            logger.warning(
+                "connection attempt to %s failed (%s), %d in a row; retrying in %.3f s",
+                self.url,
+                cause or "no event before the end",
+                self.failures,
+                delay,
+            )
+        return delay
+
+    def _backoff(self) -> float:
+        """Seconds to wait: the reconnection time after a connection that
+        delivered events; after failed ones an exponential backoff with
+        jitter, capped by ``max_retry_delay`` but never shorter than the
+        reconnection time."""
+        base = min(self.retry, 2**53) / 1000  # a float, however many digits
+        if self.failures == 0:
+            # "Wait a delay equal to the reconnection time of the event source."
+            return base
+        # "Optionally, wait some more.  In particular, if the previous attempt
+        # failed, then user agents might introduce an exponential backoff
+        # delay to avoid overloading a potentially already overloaded server."
+        step = max(base, _MIN_BACKOFF) * 2.0 ** min(self.failures - 1, 32)
+        ceiling = min(self._max_delay, step)
+        # Somewhere in the upper half, so that clients dropped together do not
+        # come back together, yet none comes back at once.
+        return max(base, ceiling * (1 + self._random()) / 2)
+
+
+def _network_errors() -> tuple[type[BaseException], ...]:
+    """The errors of requests (and of the libraries under it) that mean a
+    connection could not be made or was lost: worth another attempt."""
+    import http.client
+    import socket
+
+    import requests
+    import urllib3
+
+    return (
+        requests.exceptions.ConnectionError,
+        requests.exceptions.Timeout,
+        requests.exceptions.ChunkedEncodingError,
+        urllib3.exceptions.ProtocolError,
+        urllib3.exceptions.ReadTimeoutError,
+        http.client.HTTPException,
+        ConnectionError,
+        TimeoutError,
+        socket.timeout,
+    )
+
+
+def _response_chunks(response: requests.Response) -> Iterator[bytes]:
+    # A stand-in for `_byte_chunks(response)` until the transports land.
+    raw: Any = response.raw
+    read1 = raw.read1 if hasattr(raw, "read1") else raw._fp.read1
+    while True:
+        chunk = read1()
+        if not chunk:
+            return
+        yield chunk
+
+
+def _body_worth_keeping(headers: Mapping[str, str]) -> bool:
+    """Whether to read the body of a response that is not a stream: if its
+    length is known and small, so that ``error.response.text`` (or
+    ``.json()``) shows what the server said, such as an API's error message."""
+    length = headers.get("Content-Length", "")
+    return length.isdigit() and int(length) <= _ERROR_BODY_LIMIT
+
+
+def _keep_small_body(response: requests.Response) -> None:
+    if _body_worth_keeping(response.headers):
+        with contextlib.suppress(*_network_errors()):
+            response.content  # noqa: B018  (reads and keeps the body)
+
+
+def _interrupt(response: requests.Response) -> None:
+    """Wake a thread blocked reading ``response``: shut its socket down for
+    reading, since closing a file does not wake a read blocked on it."""
+    raw = response.raw
+    try:
+        raw.shutdown()  # urllib3 2.3 and later
+        return
+    except (AttributeError, NotImplementedError, ValueError, RuntimeError, OSError):
+        pass
+    sock = getattr(getattr(raw, "_connection", None), "sock", None)
+    if sock is not None:
+        import socket
+
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RD)
+
+
+class _StreamPosition:
+    """Where a reconnecting stream stands, as its policy knows it."""
+
+    _policy: _Reconnection
+
+    @property
+    def url(self) -> str:
+        return self._policy.url
+
+    @property
+    def last_event_id(self) -> str | None:
+        """The last event ID string, sent as ``Last-Event-ID`` on reconnection."""
+        return self._policy.parser.last_event_id
+
+    @property
+    def retry(self) -> int:
+        """The reconnection time in milliseconds (the server's ``retry:``, or
+        the initial ``retry`` option)."""
+        return self._policy.retry
+
+
+class EventSource(_StreamPosition):
+    """An event stream that reconnects, made by `connect`: iterate it for
+    `Event` objects, across dropped connections, until the server answers
+    204, an error that retrying cannot fix is raised, or `close` is called.
+
+    Also a context manager that closes it.  ``last_event_id``, ``retry`` and
+    ``response`` tell where the stream stands.
+    """
+
+    def __init__(
+        self,
+        session: requests.Session,
+        request: dict[str, Any],
+        policy: _Reconnection,
+        *,
+        owns_session: bool,
+    ) -> None:
+        self._session = session
+        self._request = request
+        self._policy = policy
+        self._owns_session = owns_session
+        self._closed = threading.Event()
+        # The thread that iterates: only there can `close` close the
+        # generator without racing a `next()`.
+        self._reader: int | None = None
+        self._response: requests.Response | None = None
+        self._events = self._run()
+
+    @property
+    def response(self) -> requests.Response | None:
+        """The response being read, or ``None`` between connections."""
+        return self._response
+
+    @property
+    def closed(self) -> bool:
+        """True once the stream is over: closed, ended by 204, or failed."""
+        return self._closed.is_set()
+
+    def __iter__(self) -> Iterator[Event]:
+        # The generator itself, so that a `for` loop costs no Python call
+        # per event.
+        return self._events
+
+    def __next__(self) -> Event:
+        if self._closed.is_set():
+            raise StopIteration
+        return next(self._events)
+
+    def close(self) -> None:
+        """End the stream; safe from any thread.  A read blocked in another
+        thread, or a wait before reconnecting, returns at once and that
+        thread's iteration ends.  (A request waiting for its response
+        headers is bounded by the timeouts instead.)"""
+        self._closed.set()
+        response = self._response
+        if response is not None:
+            _interrupt(response)
+        running = getattr(self._events, "gi_running", False)  # re-entered
+        if self._reader == threading.get_ident() and not running:
+            # Here the loop is paused at an event: end it and close the
+            # response now.  Another thread's loop ends at its next read.
+            self._events.close()
+        if self._owns_session:
+            self._session.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _run(self) -> Generator[Event, None, None]:
+        retried: tuple[type[BaseException], ...] = (HTTPStatusError, *_network_errors())
+        self._reader = threading.get_ident()
+        delay = 0.0
+        try:
+            while not self._closed.wait(delay):
+                error = None
+                try:
+                    if not (yield from self._connection()):
+                        return
+                except retried as exc:
+                    error = exc
+                except Exception:
+                    if self._closed.is_set():  # `close` broke a read midway
+                        return
+                    raise
+                if self._closed.is_set():
+                    return
+                delay = self._policy.next_delay(error)
+        finally:
+            self._closed.set()
+            if self._owns_session:
+                self._session.close()
+
+    def _connection(self) -> Generator[Event, None, bool]:
+        """Make one request and read its events; False if the stream must
+        stop (204, or closed)."""
+        policy = self._policy
+        headers = policy.request_headers()
+        response = self._session.request(headers=headers, stream=True, **self._request)
+        self._response = response
+        try:
+            if self._closed.is_set():
+                return False
+            try:
+                if not policy.check_response(
+                    response.status_code, response.headers, response
+                ):
+                    return False
+            except ResponseError:
+                _keep_small_body(response)
+                raise
+            for chunk in _response_chunks(response):
+                yield from policy.feed(chunk)
+            return True
+        finally:
+            self._response = None
+            response.close()
+
+
+def connect(
+    url: str,
+    *,
+    method: str = "GET",
+    headers: Mapping[str, str] | None = None,
+    data: Any = None,
+    json: Any = None,
+    session: requests.Session | None = None,
+    last_event_id: str | None = None,
+    retry: int = _DEFAULT_RETRY,
+    max_retry_delay: int = _DEFAULT_MAX_RETRY_DELAY,
+    max_attempts: int | None = None,
+    timeout: float | tuple[float | None, float | None] | None = _DEFAULT_TIMEOUT,
+    max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE,
+    **requests_kwargs: Any,
+) -> EventSource:
+    """Open a reconnecting event stream with ``requests``, as a browser's
+    ``EventSource`` would: iterate the result for `Event` objects.
+
+    Nothing is sent until the iteration starts.  Each request carries
+    ``Accept: text/event-stream``, ``Cache-Control: no-cache`` and, once the
+    stream has set an ID, ``Last-Event-ID``.  A dropped connection, a clean
+    end of the body, a read timeout, a 408, 429 or 5xx (but 501 and 505)
+    answer is followed by another attempt after the reconnection time
+    (``retry`` ms until the server sends ``retry:``), with an exponential
+    backoff and jitter after attempts that delivered no event, capped at
+    ``max_retry_delay`` ms, and at least as long as any ``Retry-After``.
+    A 204 ends the iteration.  Any other status raises `HTTPStatusError`, a
+    200 that is not ``text/event-stream`` raises `ContentTypeError`, a
+    certificate that fails verification raises ``requests``' ``SSLError``,
+    and ``max_attempts`` failed attempts in a row raise `RetriesExhausted`.
+
+    ``method``, ``data`` and ``json`` make the request (``data`` must be
+    re-sendable: bytes, str or a dict, not an iterator); ``session`` is a
+    ``requests.Session`` for auth, cookies, proxies and TLS settings (closed
+    with the stream only if `connect` made it).  ``headers`` add to or
+    override the defaults; ``last_event_id`` resumes from a stored ID.
+    ``timeout`` is ``(connect, read)`` in seconds, or one number for both,
+    or None.  Other keyword arguments go to ``Session.request`` (``params``,
+    ``auth``, ``cookies``, ``verify``, ``cert``, ``proxies``, ...);
+    redirects are followed.
+    """
+    import requests
+
+    policy = _Reconnection(
+        url,
+        headers=headers,
+        last_event_id=last_event_id,
+        retry=retry,
+        max_retry_delay=max_retry_delay,
+        max_attempts=max_attempts,
+        max_event_size=max_event_size,
+    )
+    request = {
+        "method": method,
+        "url": url,
+        "data": data,
+        "json": json,
+        "timeout": timeout,
+        **requests_kwargs,
+    }
+    owns_session = session is None
+    if session is None:
+        session = requests.Session()
+    return EventSource(session, request, policy, owns_session=owns_session)
+
+
+def _connect_0027(
+    url: str,
+    last_id: str | None = None,
+    retry: int = _DEFAULT_RETRY,
+    session: requests.Session | None = None,
+    chunk_size: int = 1024,
+    **requests_kwargs: Any,
+) -> EventSource:
+    """`connect` with the arguments of sseclient 0.0.27's ``SSEClient``.
+    ``chunk_size`` is ignored: each read returns what has arrived."""
+    return connect(
+        url, last_event_id=last_id, retry=retry, session=session, **requests_kwargs
+    )
+
+
+def _httpx_network_errors() -> tuple[type[BaseException], ...]:
+    """The errors of httpx that mean a connection could not be made or was
+    lost: worth another attempt (`_network_errors` for `aconnect`)."""
+    import httpx
+
+    return (
+        httpx.TimeoutException,
+        httpx.NetworkError,
+        httpx.RemoteProtocolError,
+        httpx.ProxyError,
+    )
+
+
+class AsyncEventSource(_StreamPosition, _AsyncEvents):
+    """The async twin of `EventSource`, made by `aconnect`: iterate it with
+    ``async for`` for `Event` objects, across dropped connections, until the
+    server answers 204, an error that retrying cannot fix is raised, or
+    `aclose` is called.
+
+    Also an async context manager that closes it.  ``last_event_id``,
+    ``retry`` and ``response`` tell where the stream stands.
+    """
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient | None,
+        request: dict[str, Any],
+        policy: _Reconnection,
+    ) -> None:
+        self._client = client  # None: make one, and close it at the end
+        self._request = request
+        self._policy = policy
+        self._closed = False
+        self._wakeup: anyio.Event | None = None  # set by aclose()
+        self._response: httpx.Response | None = None
+        self._events = self._run()
+
+    @property
+    def response(self) -> httpx.Response | None:
+        """The response being read, or ``None`` between connections."""
+        return self._response
+
+    @property
+    def closed(self) -> bool:
+        """True once the stream is over: closed, ended by 204, or failed."""
+        return self._closed
+
+    async def aclose(self) -> None:
+        """End the stream; safe from another task.  A read in progress in
+        that task, or a wait before reconnecting, returns at once and that
+        task's iteration ends.  (A request waiting for its response headers
+        is bounded by the timeouts instead.)"""
+        self._closed = True
+        if self._wakeup is not None:
+            self._wakeup.set()
+        if not self._events.ag_running:  # type: ignore[attr-defined]
+            await self._events.aclose()
+        elif self._response is not None:
+            await self._response.aclose()
+
+    async def _run(self) -> AsyncGenerator[Event, None]:
+        import anyio
+        import httpx
+
+        policy = self._policy
+        retried: tuple[type[BaseException], ...] = (
+            HTTPStatusError,
+            *_httpx_network_errors(),
+        )
+        self._wakeup = anyio.Event()
+        client = httpx.AsyncClient() if self._client is None else self._client
+        delay = 0.0
+        try:
+            while not await self._closed_within(delay):
+                error = None
+                try:
+                    # httpx takes bytes values (a non-ASCII Last-Event-ID) too.
+                    headers = cast("Mapping[str, str]", policy.request_headers())
+                    async with client.stream(headers=headers, **self._request) as r:
+                        self._response = r
+                        if self._closed or not await self._check_response(r):
+                            return
+                        async for chunk in r.aiter_bytes():
+                            for event in policy.feed(chunk):
+                                yield event
+                except retried as exc:
+                    error = exc
+                except Exception:
+                    if self._closed:  # `aclose` broke a read midway
+                        return
+                    raise
+                finally:
+                    self._response = None
+                if self._closed:
+                    return
+                delay = policy.next_delay(error)
+        finally:
+            self._closed = True
+            if self._client is None:
+                await client.aclose()
+
+    async def _check_response(self, response: httpx.Response) -> bool:
+        """The policy's `_Reconnection.check_response`; the body of a
+        response that it rejects is kept, as `connect` keeps it."""
+        try:
+            return self._policy.check_response(
+                response.status_code, response.headers, response
+            )
+        except ResponseError:
+            if _body_worth_keeping(response.headers):
+                with contextlib.suppress(*_httpx_network_errors()):
+                    await response.aread()
+            raise
+
+    async def _closed_within(self, delay: float) -> bool:
+        """Wait ``delay`` seconds, less if `aclose` is called; True if it was."""
+        if delay > 0 and self._wakeup is not None:
+            import anyio
+
+            with anyio.move_on_after(delay):
+                await self._wakeup.wait()
+        return self._closed
+
+
+def aconnect(
+    url: str,
+    *,
+    method: str = "GET",
+    headers: Mapping[str, str] | None = None,
+    data: Any = None,
+    json: Any = None,
+    client: httpx.AsyncClient | None = None,
+    last_event_id: str | None = None,
+    retry: int = _DEFAULT_RETRY,
+    max_retry_delay: int = _DEFAULT_MAX_RETRY_DELAY,
+    max_attempts: int | None = None,
+    timeout: float | tuple[float | None, float | None] | None = _DEFAULT_TIMEOUT,
+    max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE,
+    **httpx_kwargs: Any,
+) -> AsyncEventSource:
+    """`connect` for asyncio, over ``httpx.AsyncClient``: open a reconnecting
+    event stream and iterate it with ``async for``.
+
+    The options, the rules (what is retried, how long to wait, which headers
+    are sent, 204) and the errors are those of `connect`, from the same
+    policy; network errors are httpx's (a certificate that fails
+    verification raises ``httpx.ConnectError`` at once).  ``client`` is an
+    ``httpx.AsyncClient`` for auth, cookies, proxies, HTTP/2 and TLS
+    settings, which httpx takes per client, not per request (if none is
+    given, one is made at the first iteration and closed with the stream).
+    Other keyword arguments go to ``AsyncClient.stream`` (``params``,
+    ``auth``, ``cookies``, ...); redirects are followed.
+    """
+    import httpx
+
+    policy = _Reconnection(
+        url,
+        headers=headers,
+        last_event_id=last_event_id,
+        retry=retry,
+        max_retry_delay=max_retry_delay,
+        max_attempts=max_attempts,
+        max_event_size=max_event_size,
+    )
+    if isinstance(timeout, tuple):
+        connect_timeout, read_timeout = timeout
+        httpx_timeout = httpx.Timeout(connect_timeout, read=read_timeout)
+    else:
+        httpx_timeout = httpx.Timeout(timeout)
+    # httpx takes a raw body as `content`, and only a form as `data`.
+    body = {"content": data} if isinstance(data, (bytes, str)) else {"data": data}
+    request = {
+        "method": method,
+        "url": url,
+        "json": json,
+        "timeout": httpx_timeout,
+        "follow_redirects": True,
+        **body,
+        **httpx_kwargs,
+    }
+    return AsyncEventSource(client, request, policy)
 
 
 # ---------------------------------------------------------------------------
