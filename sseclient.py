@@ -19,32 +19,48 @@ and the command line.
 from __future__ import annotations
 
 import codecs
+import contextlib
+import datetime
+import email.utils
+import http
+import http.client
 import io
 import json
 import logging
 import os
+import random
+import socket
 import sys
+import threading
 import time
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, NoReturn, TextIO, cast
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO, cast, overload
 
 if TYPE_CHECKING:
     import argparse
     import http.server
 
+    import requests
     from typing_extensions import Self
 
 __version__ = "1.0.0"
 
 __all__ = [
     "DEFAULT_MAX_EVENT_SIZE",
+    "ContentTypeError",
     "Event",
+    "EventSource",
     "EventStreamParser",
     "EventTooLarge",
+    "HTTPStatusError",
+    "ResponseError",
+    "RetriesExhausted",
     "SSEClient",
     "SSEError",
     "__version__",
+    "connect",
+    "main",
 ]
 
 logger = logging.getLogger("sseclient")
@@ -76,6 +92,66 @@ class EventTooLarge(SSEError):
         )
         self.size = size
         self.limit = limit
+
+
+class ResponseError(SSEError):
+    """The server answered, but not with an event stream to read.
+
+    ``status_code`` is the HTTP status and ``response`` the response object
+    of the HTTP library (a ``requests.Response`` for `connect`), closed.
+    """
+
+    def __init__(self, message: str, status_code: int, response: Any) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.response = response
+
+
+class HTTPStatusError(ResponseError):
+    """The server answered with a status other than 200 and 204.
+
+    Raised at once for a status that retrying cannot fix (most 4xx); a
+    status worth retrying (408, 429, 5xx but 501 and 505) is retried, and
+    is the ``__cause__`` of `RetriesExhausted` if every attempt failed.
+    ``retry_after`` is the wait in seconds that the server asked for in a
+    ``Retry-After`` header, or ``None``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        status_code: int,
+        response: Any,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, status_code, response)
+        self.retry_after = retry_after
+
+
+class ContentTypeError(ResponseError):
+    """A 200 response whose ``Content-Type`` is not ``text/event-stream``.
+
+    ``content_type`` is the header's value (``None`` if it was missing).
+    Never retried: the URL does not serve an event stream.
+    """
+
+    def __init__(self, message: str, content_type: str | None, response: Any) -> None:
+        super().__init__(message, 200, response)
+        self.content_type = content_type
+
+
+class RetriesExhausted(SSEError):
+    """``max_attempts`` connection attempts in a row failed.
+
+    ``attempts`` is how many; the last attempt's error (an `HTTPStatusError`,
+    or the HTTP library's network error) is the ``__cause__``, or ``None``
+    if the last connection ended cleanly without delivering an event.
+    """
+
+    def __init__(self, attempts: int, url: str, cause: BaseException | None) -> None:
+        reason = f": {cause}" if cause is not None else ": ended without an event"
+        super().__init__(f"gave up on {url} after {attempts} failed attempts{reason}")
+        self.attempts = attempts
 
 
 # ---------------------------------------------------------------------------
@@ -110,6 +186,17 @@ class Event:
     def json(self) -> Any:
         """The data parsed as JSON."""
         return json.loads(self.data)
+
+    def dump(self) -> str:
+        """The event as event stream text, which parses back to this event
+        (sseclient 0.0.27's ``Event.dump()``, handy for proxying a stream)."""
+        lines = [] if self.id is None else [f"id: {self.id}"]
+        if self.event != "message":
+            lines.append(f"event: {self.event}")
+        if self.retry is not None:
+            lines.append(f"retry: {self.retry}")
+        lines += [f"data: {line}" for line in self.data.split("\n")]
+        return "\n".join(lines) + "\n\n"
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Event):
@@ -391,9 +478,46 @@ class SSEClient:
     ``event_source`` is any iterable of ``bytes`` chunks.  Iterate the client,
     or its ``events()``, to get each `Event` as soon as its terminating blank
     line has arrived.
+
+    Given a URL instead, it takes the arguments of PyPI ``sseclient`` 0.0.27,
+    ``SSEClient(url, last_id=None, retry=3000, session=None, chunk_size=1024,
+    **requests_kwargs)``, and reads a reconnecting stream from `connect`.
     """
 
+    _events: Iterator[Event]
+
+    @overload
     def __init__(
+        self,
+        event_source: Iterable[bytes],
+        char_enc: str = "utf-8",
+        *,
+        max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE,
+    ) -> None: ...
+
+    @overload
+    def __init__(
+        self,
+        event_source: str,
+        last_id: str | None = None,
+        retry: int = 3000,
+        session: requests.Session | None = None,
+        chunk_size: int = 1024,
+        **requests_kwargs: Any,
+    ) -> None: ...
+
+    def __init__(
+        self, event_source: Iterable[bytes] | str, *args: Any, **kwargs: Any
+    ) -> None:
+        if isinstance(event_source, str):
+            stream = _connect_0027(event_source, *args, **kwargs)
+            self._event_source: object = stream
+            self._parser = stream._policy.parser
+            self._events = stream
+        else:
+            self._read_source(event_source, *args, **kwargs)
+
+    def _read_source(
         self,
         event_source: Iterable[bytes],
         char_enc: str = "utf-8",
@@ -410,8 +534,16 @@ class SSEClient:
         return self._parser.last_event_id
 
     @property
+    def last_id(self) -> str | None:
+        """`last_event_id` under sseclient 0.0.27's name."""
+        return self._parser.last_event_id
+
+    @property
     def retry(self) -> int | None:
-        """The last valid ``retry:`` value in milliseconds, or ``None``."""
+        """The last valid ``retry:`` value in milliseconds, or ``None``; for
+        a URL, the reconnection time (which such a value sets)."""
+        if isinstance(self._event_source, EventSource):
+            return self._event_source.retry
         return self._parser.retry
 
     def _read_events(self, chunks: Iterator[bytes]) -> Generator[Event, None, None]:
@@ -432,7 +564,8 @@ class SSEClient:
 
     def close(self) -> None:
         """Stop reading and close the event source (if it can be closed)."""
-        self._events.close()
+        if isinstance(self._events, Generator):
+            self._events.close()
         close = getattr(self._event_source, "close", None)
         if close is not None:
             close()
@@ -457,6 +590,503 @@ class SSEClient:
 # ---------------------------------------------------------------------------
 # Reconnection: connect() and aconnect()
 # ---------------------------------------------------------------------------
+
+#: The reconnection time, in milliseconds, until the server sets one with
+#: ``retry:`` (the spec leaves it to the client; browsers and sseclient 0.0.27
+#: wait 3 s).
+_DEFAULT_RETRY = 3000
+#: The most, in milliseconds, that the backoff after failed attempts waits.
+_DEFAULT_MAX_RETRY_DELAY = 30_000
+#: (connect, read) timeouts in seconds.  A read that gets no byte at all, not
+#: even a comment, for this long counts as a dropped connection: twice the
+#: longest keep-alive interval servers commonly use (15 to 30 s).
+_DEFAULT_TIMEOUT = (10.0, 60.0)
+#: The first backoff step, in seconds, when the reconnection time is shorter:
+#: a server that says ``retry: 0`` and then fails must not be hammered.
+_MIN_BACKOFF = 0.1
+
+
+def _is_retried(status: int) -> bool:
+    """Whether another attempt may get a different answer to this status:
+    timeouts, rate limits and server errors, not the permanent 501 and 505."""
+    return status in (408, 429) or (500 <= status < 600 and status not in (501, 505))
+
+
+def _is_event_stream(content_type: str | None) -> bool:
+    # "HTTP 200 OK responses with a `Content-Type` header specifying the type
+    # `text/event-stream`, ignoring any MIME type parameters, must be
+    # processed line by line."
+    if content_type is None:
+        return False
+    return content_type.partition(";")[0].strip().lower() == "text/event-stream"
+
+
+def _retry_after(value: str | None) -> float | None:
+    """The seconds a ``Retry-After`` header asks to wait: delay-seconds or an
+    HTTP-date.  ``None`` when it is missing or malformed."""
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isdigit() and value.isascii():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):  # TypeError on Python 3.9
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=datetime.timezone.utc)
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _status_text(status: int) -> str:
+    try:
+        return f"{status} {http.HTTPStatus(status).phrase}"
+    except ValueError:
+        return str(status)
+
+
+class _Reconnection:
+    """The rules of one reconnecting event stream, without any I/O.
+
+    It builds each request's headers, judges each response, parses the
+    bodies with one `EventStreamParser` kept across connections, and decides
+    how long to wait after each connection ends, or to give up.  The sync
+    `EventSource` and the async form drive it the same way; only the I/O
+    differs::
+
+        delay = 0.0
+        while not closed_within(delay):
+            error = None
+            try:
+                response = send_request(headers=policy.request_headers())
+                if not policy.check_response(status, headers, response):
+                    return                       # 204: the server says stop
+                for chunk in body_of(response):
+                    yield from policy.feed(chunk)
+            except (HTTPStatusError, *network_errors) as exc:
+                error = exc
+            finally:
+                response.close()
+            delay = policy.next_delay(error)     # or raises
+
+    Arguments are those of `connect`; ``random`` draws the jitter.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        last_event_id: str | None = None,
+        retry: int = _DEFAULT_RETRY,
+        max_retry_delay: int = _DEFAULT_MAX_RETRY_DELAY,
+        max_attempts: int | None = None,
+        max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE,
+        random: Callable[[], float] = random.random,
+    ) -> None:
+        if retry < 0 or max_retry_delay < 0:
+            raise ValueError("retry and max_retry_delay must not be negative")
+        if max_attempts is not None and max_attempts < 1:
+            raise ValueError(
+                "max_attempts must be at least 1, or None to retry forever"
+            )
+        self.url = url
+        self._headers = {"Accept": "text/event-stream", "Cache-Control": "no-cache"}
+        for name, value in (headers or {}).items():
+            if name.lower() == "last-event-id":
+                # The header this object sends; the caller's says where to start.
+                last_event_id = value if last_event_id is None else last_event_id
+                continue
+            for ours in [key for key in self._headers if key.lower() == name.lower()]:
+                del self._headers[ours]
+            self._headers[name] = value
+        self.parser = EventStreamParser(
+            max_event_size=max_event_size, last_event_id=last_event_id
+        )
+        self._initial_retry = retry
+        self._max_delay = max_retry_delay / 1000
+        self._max_attempts = max_attempts
+        self._random = random
+        #: Connection attempts in a row that failed (delivered no event).
+        self.failures = 0
+        self._delivered = False
+
+    @property
+    def retry(self) -> int:
+        """The reconnection time in milliseconds: the server's last valid
+        ``retry:`` value, else the initial one."""
+        server_retry = self.parser.retry
+        return self._initial_retry if server_retry is None else server_retry
+
+    def request_headers(self) -> dict[str, str | bytes]:
+        """The headers of the next request."""
+        headers: dict[str, str | bytes] = dict(self._headers)
+        last_id = self.parser.last_event_id
+        if last_id:
+            # "If the event source's last event ID string is not the empty
+            # string, set `Last-Event-ID`/last event ID string, encoded as
+            # UTF-8, in request's header list."  (HTTP libraries would encode
+            # a str as Latin-1 or ASCII.)
+            headers["Last-Event-ID"] = (
+                last_id if last_id.isascii() else last_id.encode()
+            )
+        logger.debug("connecting to %s (Last-Event-ID: %r)", self.url, last_id)
+        return headers
+
+    def check_response(
+        self, status: int, headers: Mapping[str, str], response: Any
+    ) -> bool:
+        """Judge a response by its status and (case-insensitive) headers:
+        True if its body is the stream to read, False for 204 No Content
+        ("a client can be told to stop reconnecting using the HTTP 204 No
+        Content response code").  Raise `HTTPStatusError` for any other
+        status than 200 (`next_delay` tells whether it is retried) and
+        `ContentTypeError` for a 200 that is not an event stream."""
+        if status == 204:
+            logger.info("%s answered 204 No Content: the stream is over", self.url)
+            return False
+        if status != 200:
+            raise HTTPStatusError(
+                f"{self.url} answered {_status_text(status)}",
+                status,
+                response,
+                _retry_after(headers.get("Retry-After")),
+            )
+        content_type = headers.get("Content-Type")
+        if not _is_event_stream(content_type):
+            raise ContentTypeError(
+                f"{self.url} answered with Content-Type {content_type!r},"
+                " not text/event-stream",
+                content_type,
+                response,
+            )
+        logger.info("connected to %s", self.url)
+        return True
+
+    def feed(self, chunk: bytes) -> list[Event]:
+        """Parse the next chunk of the body; return the events it completes."""
+        events = self.parser.feed(chunk)
+        if events:
+            self._delivered = True
+        return events
+
+    def next_delay(self, error: BaseException | None) -> float:
+        """The connection is over, at a clean end of the body (``error`` is
+        None) or with ``error``, an `HTTPStatusError` or a network error.
+        Return the seconds to wait before the next attempt.  Raise ``error``
+        itself if another attempt cannot help, and `RetriesExhausted` once
+        ``max_attempts`` attempts in a row have failed."""
+        # "If the file ends in the middle of an event, before the final empty
+        # line, the incomplete event is not dispatched."
+        self.parser.end()
+        if isinstance(error, HTTPStatusError) and not _is_retried(error.status_code):
+            raise error
+        delivered, self._delivered = self._delivered, False
+        if delivered:
+            self.failures = 0
+        else:
+            self.failures += 1
+            if self._max_attempts is not None and self.failures >= self._max_attempts:
+                logger.warning(
+                    "giving up on %s after %d failed attempts", self.url, self.failures
+                )
+                raise RetriesExhausted(self.failures, self.url, error) from error
+        delay = self._backoff()
+        if isinstance(error, HTTPStatusError) and error.retry_after is not None:
+            delay = max(delay, error.retry_after)
+        cause = "" if error is None else f"{type(error).__name__}: {error}"
+        if delivered:
+            how = f"lost ({cause})" if cause else "ended"
+            logger.info(
+                "connection to %s %s; reconnecting in %.3f s", self.url, how, delay
+            )
+        else:
+            logger.warning(
+                "attempt %d in a row on %s failed (%s); retrying in %.3f s",
+                self.failures,
+                self.url,
+                cause or "no event before the end",
+                delay,
+            )
+        return delay
+
+    def _backoff(self) -> float:
+        """Seconds to wait: the reconnection time after a connection that
+        delivered events; after failed ones an exponential backoff with
+        jitter, capped by ``max_retry_delay`` but never shorter than the
+        reconnection time."""
+        base = self.retry / 1000
+        if self.failures == 0:
+            # "Wait a delay equal to the reconnection time of the event source."
+            return base
+        # "Optionally, wait some more.  In particular, if the previous attempt
+        # failed, then user agents might introduce an exponential backoff
+        # delay to avoid overloading a potentially already overloaded server."
+        step = max(base, _MIN_BACKOFF) * 2.0 ** min(self.failures - 1, 32)
+        ceiling = min(self._max_delay, step)
+        # Somewhere in the upper half, so that clients dropped together do not
+        # come back together, yet none comes back at once.
+        return max(base, ceiling * (1 + self._random()) / 2)
+
+
+def _network_errors() -> tuple[type[BaseException], ...]:
+    """The errors of requests (and of the libraries under it) that mean a
+    connection could not be made or was lost: worth another attempt."""
+    import requests
+    import urllib3
+
+    return (
+        requests.exceptions.ConnectionError,
+        requests.exceptions.Timeout,
+        requests.exceptions.ChunkedEncodingError,
+        urllib3.exceptions.ProtocolError,
+        urllib3.exceptions.ReadTimeoutError,
+        http.client.HTTPException,
+        ConnectionError,
+        TimeoutError,
+        socket.timeout,
+    )
+
+
+def _response_chunks(response: requests.Response) -> Iterator[bytes]:
+    # A stand-in for `_byte_chunks(response)` until the transports land.
+    read1 = response.raw.read1
+    while True:
+        chunk = read1()
+        if not chunk:
+            return
+        yield chunk
+
+
+def _interrupt(response: requests.Response) -> None:
+    """Wake a thread blocked reading ``response``: shut its socket down for
+    reading, since closing a file does not wake a read blocked on it."""
+    raw = response.raw
+    try:
+        raw.shutdown()  # urllib3 2.3 and later
+        return
+    except (AttributeError, NotImplementedError, ValueError, RuntimeError, OSError):
+        pass
+    sock = getattr(getattr(raw, "_connection", None), "sock", None)
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RD)
+
+
+class EventSource:
+    """An event stream that reconnects, made by `connect`: iterate it for
+    `Event` objects, across dropped connections, until the server answers
+    204, an error that retrying cannot fix is raised, or `close` is called.
+
+    Also a context manager that closes it.  ``last_event_id``, ``retry`` and
+    ``response`` tell where the stream stands.
+    """
+
+    def __init__(
+        self,
+        session: requests.Session,
+        request: dict[str, Any],
+        policy: _Reconnection,
+        *,
+        owns_session: bool,
+    ) -> None:
+        self._session = session
+        self._request = request
+        self._policy = policy
+        self._owns_session = owns_session
+        self._closed = threading.Event()
+        # Held while the generator runs, so that `close` from another thread
+        # never closes a running generator.
+        self._running = threading.Lock()
+        self._response: requests.Response | None = None
+        self._events = self._run()
+
+    @property
+    def url(self) -> str:
+        return self._policy.url
+
+    @property
+    def last_event_id(self) -> str | None:
+        """The last event ID string, sent as ``Last-Event-ID`` on reconnection."""
+        return self._policy.parser.last_event_id
+
+    @property
+    def retry(self) -> int:
+        """The reconnection time in milliseconds (the server's ``retry:``, or
+        the initial ``retry`` option)."""
+        return self._policy.retry
+
+    @property
+    def response(self) -> requests.Response | None:
+        """The response being read, or ``None`` between connections."""
+        return self._response
+
+    @property
+    def closed(self) -> bool:
+        """True once the stream is over: closed, ended by 204, or failed."""
+        return self._closed.is_set()
+
+    def __iter__(self) -> EventSource:
+        return self
+
+    def __next__(self) -> Event:
+        if self._closed.is_set():
+            raise StopIteration
+        with self._running:
+            return next(self._events)
+
+    def close(self) -> None:
+        """End the stream; safe from any thread.  A read blocked in another
+        thread, or a wait before reconnecting, returns at once and that
+        thread's iteration ends.  (A request waiting for its response
+        headers is bounded by the timeouts instead.)"""
+        self._closed.set()
+        response = self._response
+        if response is not None:
+            _interrupt(response)
+        if self._running.acquire(blocking=False):
+            try:
+                self._events.close()
+            finally:
+                self._running.release()
+        if self._owns_session:
+            self._session.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _run(self) -> Generator[Event, None, None]:
+        retried: tuple[type[BaseException], ...] = (HTTPStatusError, *_network_errors())
+        delay = 0.0
+        try:
+            while not self._closed.wait(delay):
+                error = None
+                try:
+                    if not (yield from self._connection()):
+                        return
+                except retried as exc:
+                    error = exc
+                except Exception:
+                    if self._closed.is_set():  # `close` broke a read midway
+                        return
+                    raise
+                if self._closed.is_set():
+                    return
+                delay = self._policy.next_delay(error)
+        finally:
+            self._closed.set()
+            if self._owns_session:
+                self._session.close()
+
+    def _connection(self) -> Generator[Event, None, bool]:
+        """Make one request and read its events; False if the stream must
+        stop (204, or closed)."""
+        policy = self._policy
+        headers = policy.request_headers()
+        response = self._session.request(headers=headers, stream=True, **self._request)
+        self._response = response
+        try:
+            if self._closed.is_set():
+                return False
+            if not policy.check_response(
+                response.status_code, response.headers, response
+            ):
+                return False
+            for chunk in _response_chunks(response):
+                yield from policy.feed(chunk)
+            return True
+        finally:
+            self._response = None
+            response.close()
+
+
+def connect(
+    url: str,
+    *,
+    method: str = "GET",
+    headers: Mapping[str, str] | None = None,
+    data: Any = None,
+    json: Any = None,
+    session: requests.Session | None = None,
+    last_event_id: str | None = None,
+    retry: int = _DEFAULT_RETRY,
+    max_retry_delay: int = _DEFAULT_MAX_RETRY_DELAY,
+    max_attempts: int | None = None,
+    timeout: float | tuple[float | None, float | None] | None = _DEFAULT_TIMEOUT,
+    max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE,
+    **requests_kwargs: Any,
+) -> EventSource:
+    """Open a reconnecting event stream with ``requests``, as a browser's
+    ``EventSource`` would: iterate the result for `Event` objects.
+
+    Nothing is sent until the iteration starts.  Each request carries
+    ``Accept: text/event-stream``, ``Cache-Control: no-cache`` and, once the
+    stream has set an ID, ``Last-Event-ID``.  A dropped connection, a clean
+    end of the body, a read timeout, a 408, 429 or 5xx (but 501 and 505)
+    answer is followed by another attempt after the reconnection time
+    (``retry`` ms until the server sends ``retry:``), with an exponential
+    backoff and jitter after attempts that delivered no event, capped at
+    ``max_retry_delay`` ms, and at least as long as any ``Retry-After``.
+    A 204 ends the iteration.  Any other status raises `HTTPStatusError`, a
+    200 that is not ``text/event-stream`` raises `ContentTypeError`, and
+    ``max_attempts`` failed attempts in a row raise `RetriesExhausted`.
+
+    ``method``, ``data`` and ``json`` make the request (``data`` must be
+    re-sendable: bytes, str or a dict, not an iterator); ``session`` is a
+    ``requests.Session`` for auth, cookies, proxies and TLS settings (closed
+    with the stream only if `connect` made it).  ``headers`` add to or
+    override the defaults; ``last_event_id`` resumes from a stored ID.
+    ``timeout`` is ``(connect, read)`` in seconds, or one number for both,
+    or None.  Other keyword arguments go to ``Session.request`` (``params``,
+    ``auth``, ``cookies``, ``verify``, ``cert``, ``proxies``, ...);
+    redirects are followed.
+    """
+    import requests
+
+    policy = _Reconnection(
+        url,
+        headers=headers,
+        last_event_id=last_event_id,
+        retry=retry,
+        max_retry_delay=max_retry_delay,
+        max_attempts=max_attempts,
+        max_event_size=max_event_size,
+    )
+    request = {
+        "method": method,
+        "url": url,
+        "data": data,
+        "json": json,
+        "timeout": timeout,
+        **requests_kwargs,
+    }
+    owns_session = session is None
+    if session is None:
+        session = requests.Session()
+    return EventSource(session, request, policy, owns_session=owns_session)
+
+
+def _connect_0027(
+    url: str,
+    last_id: str | None = None,
+    retry: int = _DEFAULT_RETRY,
+    session: requests.Session | None = None,
+    chunk_size: int = 1024,
+    **requests_kwargs: Any,
+) -> EventSource:
+    """`connect` with the arguments of sseclient 0.0.27's ``SSEClient``.
+    ``chunk_size`` is ignored: each read returns what has arrived."""
+    return connect(
+        url, last_event_id=last_id, retry=retry, session=session, **requests_kwargs
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -497,8 +1127,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.demo:
             _run_demo(args)
         else:
-            with _open_stream(args) as stream:
-                _print_events(stream, args, sys.stdout)
+            with _open_events(args) as events:
+                _print_events(events, args, sys.stdout)
     except KeyboardInterrupt:
         # Ctrl-C is how one stops watching a stream, not a failure.
         logger.info("interrupted")
@@ -508,7 +1138,8 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     except Exception as exc:
         logger.debug("failed", exc_info=True)
-        print(f"sseclient: error: {_describe_error(exc)}", file=sys.stderr)
+        source = args.source or "the demo server"
+        print(f"sseclient: error: {_describe_error(exc, source)}", file=sys.stderr)
         return 1
     return 0
 
@@ -646,6 +1277,9 @@ def _is_json_document(text: str) -> bool:
 def _log_to_stderr(verbosity: int) -> None:
     """``-v``: this module's log on standard error; ``-vv``: every logger's."""
     if not verbosity:
+        # Not even warnings: a failure is told in one line, at the end.
+        logger.addHandler(logging.NullHandler())
+        logger.propagate = False
         return
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
@@ -656,7 +1290,10 @@ def _log_to_stderr(verbosity: int) -> None:
     target.setLevel(logging.DEBUG)
 
 
-def _open_stream(args: argparse.Namespace) -> SSEClient:
+def _open_events(
+    args: argparse.Namespace,
+) -> contextlib.AbstractContextManager[Iterable[Event]]:
+    """The events of the URL, the file or standard input (``-``)."""
     if args.source == "-":
         logger.info("reading events from standard input")
         stdin = cast("io.BufferedIOBase", sys.stdin.buffer)
@@ -687,8 +1324,27 @@ def _read1_chunks(file: io.BufferedIOBase) -> Iterator[bytes]:
             yield chunk
 
 
-def _connect(url: str, args: argparse.Namespace) -> SSEClient:
-    raise NotImplementedError  # waiting for connect()
+@contextlib.contextmanager
+def _connect(url: str, args: argparse.Namespace) -> Iterator[Iterable[Event]]:
+    """The events of the URL, across reconnections unless ``--no-reconnect``.
+
+    The first attempt that fails ends the command (``max_attempts=1``): it
+    says at once that the URL is wrong or the server down, rather than
+    retrying in silence; a connection that delivered events is followed by
+    another, with Last-Event-ID, after the server's reconnection time.
+    """
+    data = args.data
+    stream = connect(
+        url,
+        method=args.method or ("GET" if data is None else "POST"),
+        headers=args.headers,
+        data=None if data is None else data.encode(),
+        last_event_id=args.last_event_id,
+        max_attempts=1,
+        timeout=args.timeout or _DEFAULT_TIMEOUT,
+    )
+    with stream:
+        yield stream._connection() if args.no_reconnect else stream
 
 
 def _print_events(
@@ -755,8 +1411,19 @@ def _pretty_printer(out: TextIO) -> Callable[[Event], str]:
     return pretty
 
 
-def _describe_error(exc: BaseException) -> str:
-    return str(exc) or type(exc).__name__
+def _describe_error(exc: BaseException, source: str) -> str:
+    """One line on what went wrong: the first cause, without the wrappers
+    that HTTP libraries put around it."""
+    if isinstance(exc, ModuleNotFoundError) and exc.name == "requests":
+        return "reading a URL needs requests: pip install requests"
+    root = exc
+    while root.__cause__ or root.__context__:
+        root = root.__cause__ or root.__context__  # type: ignore[assignment]
+    if isinstance(root, SSEError):
+        return str(root)  # it names the URL
+    if isinstance(root, OSError):
+        return f"{source}: {root.strerror or root}"
+    return f"{source}: {type(root).__name__}: {root}"
 
 
 # -- the demo ---------------------------------------------------------------
@@ -807,7 +1474,7 @@ def _start_demo_server() -> http.server.ThreadingHTTPServer:
             _serve_demo_feed(self)
 
         def log_message(self, format: str, *args: Any) -> None:
-            logger.debug("demo server: " + format, *args)
+            pass  # _serve_demo_feed tells what happens
 
     class Server(http.server.ThreadingHTTPServer):
         def handle_error(self, request: Any, client_address: Any) -> None:
