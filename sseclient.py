@@ -1428,20 +1428,20 @@ def _describe_error(exc: BaseException, source: str) -> str:
 
 # -- the demo ---------------------------------------------------------------
 
-# The demo's feed: (id, type, data).  The first connection is dropped in the
-# middle of _DEMO_FEED[_DEMO_DROP_AT].
+# The demo's feed.  The first connection is dropped in the middle of
+# _DEMO_FEED[_DEMO_DROP_AT].
 _DEMO_FEED = (
-    ("1", "message", "Hello from the sseclient demo server."),
-    ("2", "progress", '{"step": 1, "of": 3}'),
-    ("3", "progress", '{"step": 2, "of": 3}'),
-    (
+    Event("1", "message", "Hello from the sseclient demo server."),
+    Event("2", "progress", '{"step": 1, "of": 3}'),
+    Event("3", "progress", '{"step": 2, "of": 3}'),
+    Event(
         "4",
         "message",
         "A two-line event: the first time the server sends it,\n"
         "it drops the connection half-way through.",
     ),
-    ("5", "progress", '{"step": 3, "of": 3}'),
-    ("6", "done", "That was every event, each printed once."),
+    Event("5", "progress", '{"step": 3, "of": 3}'),
+    Event("6", "done", "That was every event, each printed once."),
 )
 _DEMO_DROP_AT = 3
 _DEMO_RETRY_MS = 300
@@ -1467,7 +1467,6 @@ def _demo_note(text: str) -> None:
 def _start_demo_server() -> http.server.ThreadingHTTPServer:
     """The demo's server, on 127.0.0.1 at a free port, serving in a thread."""
     import http.server
-    import threading
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:
@@ -1491,7 +1490,7 @@ def _serve_demo_feed(request: http.server.BaseHTTPRequestHandler) -> None:
     """Stream the feed after the request's Last-Event-ID; drop the first
     connection part-way; answer 204 once there is nothing left."""
     last_id = request.headers.get("Last-Event-ID")
-    ids = [id for id, _, _ in _DEMO_FEED]
+    ids = [event.id for event in _DEMO_FEED]
     start = ids.index(last_id) + 1 if last_id in ids else 0
     if start == len(ids):
         _demo_note(
@@ -1515,7 +1514,7 @@ def _serve_demo_feed(request: http.server.BaseHTTPRequestHandler) -> None:
     request.wfile.write(f"retry: {_DEMO_RETRY_MS}\n\n".encode())
     for index in range(start, len(ids)):
         time.sleep(_DEMO_PAUSE)
-        block = _demo_block(*_DEMO_FEED[index])
+        block = _DEMO_FEED[index].dump().encode()
         if last_id is None and index == _DEMO_DROP_AT:
             request.wfile.write(block[: len(block) // 2])
             _demo_note(
@@ -1524,14 +1523,6 @@ def _serve_demo_feed(request: http.server.BaseHTTPRequestHandler) -> None:
             )
             return
         request.wfile.write(block)
-
-
-def _demo_block(id: str, type: str, data: str) -> bytes:
-    lines = [f"id: {id}"]
-    if type != "message":
-        lines.append(f"event: {type}")
-    lines += [f"data: {line}" for line in data.split("\n")]
-    return ("\n".join(lines) + "\n\n").encode()
 
 
 if __name__ == "__main__":

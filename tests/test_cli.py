@@ -36,7 +36,9 @@ STREAM_EVENTS = [
 
 
 def cli_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "PYTHONPATH")}
+    # Output buffered as usual, so that a missing flush shows.
+    unset = ("NO_COLOR", "PYTHONPATH", "PYTHONUNBUFFERED")
+    env = {k: v for k, v in os.environ.items() if k not in unset}
     env["PYTHONPATH"] = str(ROOT)  # this checkout's sseclient.py, not an installed one
     env.update(extra)
     return env
