@@ -20,16 +20,10 @@ from __future__ import annotations
 
 import codecs
 import contextlib
-import datetime
-import email.utils
-import http
-import http.client
-import io
 import json
 import logging
 import os
 import random
-import socket
 import sys
 import threading
 import time
@@ -40,6 +34,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO, cast, overload
 if TYPE_CHECKING:
     import argparse
     import http.server
+    import io
 
     import requests
     from typing_extensions import Self
@@ -64,6 +59,8 @@ __all__ = [
 ]
 
 logger = logging.getLogger("sseclient")
+# A library logs only where the application configures logging.
+logger.addHandler(logging.NullHandler())
 
 # ---------------------------------------------------------------------------
 # Constants and errors
@@ -98,7 +95,9 @@ class ResponseError(SSEError):
     """The server answered, but not with an event stream to read.
 
     ``status_code`` is the HTTP status and ``response`` the response object
-    of the HTTP library (a ``requests.Response`` for `connect`), closed.
+    of the HTTP library (a ``requests.Response`` for `connect`), closed; its
+    body was read first if the server declared a length of at most 1 MiB, so
+    that ``response.text`` shows what the server said.
     """
 
     def __init__(self, message: str, status_code: int, response: Any) -> None:
@@ -554,10 +553,10 @@ class SSEClient:
 
     def events(self) -> Iterator[Event]:
         """The stream's events, each yielded as soon as it is complete."""
-        return self._events
+        return iter(self._events)
 
     def __iter__(self) -> Iterator[Event]:
-        return self._events
+        return iter(self._events)
 
     def __next__(self) -> Event:
         return next(self._events)
@@ -601,6 +600,9 @@ _DEFAULT_MAX_RETRY_DELAY = 30_000
 #: even a comment, for this long counts as a dropped connection: twice the
 #: longest keep-alive interval servers commonly use (15 to 30 s).
 _DEFAULT_TIMEOUT = (10.0, 60.0)
+#: The largest body, in bytes, of a response that is not a stream that is
+#: read for the `ResponseError` that reports it.
+_ERROR_BODY_LIMIT = 1 << 20
 #: The first backoff step, in seconds, when the reconnection time is shorter:
 #: a server that says ``retry: 0`` and then fails must not be hammered.
 _MIN_BACKOFF = 0.1
@@ -629,6 +631,9 @@ def _retry_after(value: str | None) -> float | None:
     value = value.strip()
     if value.isdigit() and value.isascii():
         return float(value)
+    import datetime
+    import email.utils
+
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):  # TypeError on Python 3.9
@@ -638,7 +643,35 @@ def _retry_after(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+def _rejected_certificate(error: BaseException) -> bool:
+    """Whether a network error comes from a server certificate that failed
+    verification, which no retry can fix: a client may fail the connection
+    when it "knows that to be futile".  HTTP libraries wrap the `ssl` error
+    in their own, so look through causes, contexts, reasons and arguments."""
+    import ssl
+
+    seen: set[int] = set()
+    pending = [error]
+    while pending:
+        exc = pending.pop()
+        if isinstance(exc, ssl.SSLCertVerificationError):
+            return True
+        seen.add(id(exc))
+        linked = (
+            exc.__cause__,
+            exc.__context__,
+            getattr(exc, "reason", None),
+            *exc.args,
+        )
+        pending += [
+            e for e in linked if isinstance(e, BaseException) and id(e) not in seen
+        ]
+    return False
+
+
 def _status_text(status: int) -> str:
+    import http
+
     try:
         return f"{status} {http.HTTPStatus(status).phrase}"
     except ValueError:
@@ -779,7 +812,10 @@ class _Reconnection:
         # "If the file ends in the middle of an event, before the final empty
         # line, the incomplete event is not dispatched."
         self.parser.end()
-        if isinstance(error, HTTPStatusError) and not _is_retried(error.status_code):
+        if isinstance(error, HTTPStatusError):
+            if not _is_retried(error.status_code):
+                raise error
+        elif error is not None and _rejected_certificate(error):
             raise error
         delivered, self._delivered = self._delivered, False
         if delivered:
@@ -794,6 +830,8 @@ class _Reconnection:
         delay = self._backoff()
         if isinstance(error, HTTPStatusError) and error.retry_after is not None:
             delay = max(delay, error.retry_after)
+        # A server may ask for any wait; a timer takes at most this one.
+        delay = min(delay, threading.TIMEOUT_MAX)
         cause = "" if error is None else f"{type(error).__name__}: {error}"
         if delivered:
             how = f"lost ({cause})" if cause else "ended"
@@ -802,10 +840,10 @@ class _Reconnection:
             )
         else:
             logger.warning(
-                "attempt %d in a row on %s failed (%s); retrying in %.3f s",
-                self.failures,
+                "connection attempt to %s failed (%s), %d in a row; retrying in %.3f s",
                 self.url,
                 cause or "no event before the end",
+                self.failures,
                 delay,
             )
         return delay
@@ -815,7 +853,7 @@ class _Reconnection:
         delivered events; after failed ones an exponential backoff with
         jitter, capped by ``max_retry_delay`` but never shorter than the
         reconnection time."""
-        base = self.retry / 1000
+        base = min(self.retry, 2**53) / 1000  # a float, however many digits
         if self.failures == 0:
             # "Wait a delay equal to the reconnection time of the event source."
             return base
@@ -832,6 +870,9 @@ class _Reconnection:
 def _network_errors() -> tuple[type[BaseException], ...]:
     """The errors of requests (and of the libraries under it) that mean a
     connection could not be made or was lost: worth another attempt."""
+    import http.client
+    import socket
+
     import requests
     import urllib3
 
@@ -850,12 +891,23 @@ def _network_errors() -> tuple[type[BaseException], ...]:
 
 def _response_chunks(response: requests.Response) -> Iterator[bytes]:
     # A stand-in for `_byte_chunks(response)` until the transports land.
-    read1 = response.raw.read1
+    raw: Any = response.raw
+    read1 = raw.read1 if hasattr(raw, "read1") else raw._fp.read1
     while True:
         chunk = read1()
         if not chunk:
             return
         yield chunk
+
+
+def _keep_small_body(response: requests.Response) -> None:
+    """Read the body of a response that is not a stream if its length is
+    known and small, so that ``error.response.text`` (or ``.json()``) shows
+    what the server said, such as an API's error message."""
+    length = response.headers.get("Content-Length", "")
+    if length.isdigit() and int(length) <= _ERROR_BODY_LIMIT:
+        with contextlib.suppress(*_network_errors()):
+            response.content  # noqa: B018  (reads and keeps the body)
 
 
 def _interrupt(response: requests.Response) -> None:
@@ -869,6 +921,8 @@ def _interrupt(response: requests.Response) -> None:
         pass
     sock = getattr(getattr(raw, "_connection", None), "sock", None)
     if sock is not None:
+        import socket
+
         with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RD)
 
@@ -895,9 +949,9 @@ class EventSource:
         self._policy = policy
         self._owns_session = owns_session
         self._closed = threading.Event()
-        # Held while the generator runs, so that `close` from another thread
-        # never closes a running generator.
-        self._running = threading.Lock()
+        # The thread that iterates: only there can `close` close the
+        # generator without racing a `next()`.
+        self._reader: int | None = None
         self._response: requests.Response | None = None
         self._events = self._run()
 
@@ -926,14 +980,15 @@ class EventSource:
         """True once the stream is over: closed, ended by 204, or failed."""
         return self._closed.is_set()
 
-    def __iter__(self) -> EventSource:
-        return self
+    def __iter__(self) -> Iterator[Event]:
+        # The generator itself, so that a `for` loop costs no Python call
+        # per event.
+        return self._events
 
     def __next__(self) -> Event:
         if self._closed.is_set():
             raise StopIteration
-        with self._running:
-            return next(self._events)
+        return next(self._events)
 
     def close(self) -> None:
         """End the stream; safe from any thread.  A read blocked in another
@@ -944,11 +999,11 @@ class EventSource:
         response = self._response
         if response is not None:
             _interrupt(response)
-        if self._running.acquire(blocking=False):
-            try:
-                self._events.close()
-            finally:
-                self._running.release()
+        running = getattr(self._events, "gi_running", False)  # re-entered
+        if self._reader == threading.get_ident() and not running:
+            # Here the loop is paused at an event: end it and close the
+            # response now.  Another thread's loop ends at its next read.
+            self._events.close()
         if self._owns_session:
             self._session.close()
 
@@ -965,6 +1020,7 @@ class EventSource:
 
     def _run(self) -> Generator[Event, None, None]:
         retried: tuple[type[BaseException], ...] = (HTTPStatusError, *_network_errors())
+        self._reader = threading.get_ident()
         delay = 0.0
         try:
             while not self._closed.wait(delay):
@@ -996,10 +1052,14 @@ class EventSource:
         try:
             if self._closed.is_set():
                 return False
-            if not policy.check_response(
-                response.status_code, response.headers, response
-            ):
-                return False
+            try:
+                if not policy.check_response(
+                    response.status_code, response.headers, response
+                ):
+                    return False
+            except ResponseError:
+                _keep_small_body(response)
+                raise
             for chunk in _response_chunks(response):
                 yield from policy.feed(chunk)
             return True
@@ -1036,8 +1096,9 @@ def connect(
     backoff and jitter after attempts that delivered no event, capped at
     ``max_retry_delay`` ms, and at least as long as any ``Retry-After``.
     A 204 ends the iteration.  Any other status raises `HTTPStatusError`, a
-    200 that is not ``text/event-stream`` raises `ContentTypeError`, and
-    ``max_attempts`` failed attempts in a row raise `RetriesExhausted`.
+    200 that is not ``text/event-stream`` raises `ContentTypeError`, a
+    certificate that fails verification raises ``requests``' ``SSLError``,
+    and ``max_attempts`` failed attempts in a row raise `RetriesExhausted`.
 
     ``method``, ``data`` and ``json`` make the request (``data`` must be
     re-sendable: bytes, str or a dict, not an iterator); ``session`` is a
@@ -1277,10 +1338,7 @@ def _is_json_document(text: str) -> bool:
 def _log_to_stderr(verbosity: int) -> None:
     """``-v``: this module's log on standard error; ``-vv``: every logger's."""
     if not verbosity:
-        # Not even warnings: a failure is told in one line, at the end.
-        logger.addHandler(logging.NullHandler())
-        logger.propagate = False
-        return
+        return  # a failure is told in one line, at the end
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
         logging.Formatter("%(asctime)s.%(msecs)03d %(name)s: %(message)s", "%H:%M:%S")

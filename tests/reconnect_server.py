@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import ssl
 import threading
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -84,6 +85,8 @@ class Reply:
 @dataclass
 class EventServer:
     handler: Callable[[Request], Reply]
+    #: Serve HTTPS with this context (None: plain HTTP).
+    ssl_context: ssl.SSLContext | None = None
     #: Every request, in arrival order.
     requests: list[Request] = field(default_factory=list)
     #: Exceptions raised by the handler or while serving.
@@ -99,10 +102,16 @@ class EventServer:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/"
+        return self.url_for("/")
 
     def url_for(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}/{path.lstrip('/')}"
+        scheme = "http" if self.ssl_context is None else "https"
+        return f"{scheme}://127.0.0.1:{self.port}/{path.lstrip('/')}"
+
+    @property
+    def connections(self) -> int:
+        """Connections accepted so far."""
+        return self._connections
 
     def __enter__(self) -> EventServer:
         self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -144,6 +153,16 @@ class EventServer:
     def _serve(self, conn: socket.socket, number: int) -> None:
         conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         conn.settimeout(10)
+        if self.ssl_context is not None:
+            with self._lock:
+                self._sockets.discard(conn)
+            try:
+                conn = self.ssl_context.wrap_socket(conn, server_side=True)
+            except OSError:  # the client rejected the handshake
+                conn.close()
+                return
+            with self._lock:
+                self._sockets.add(conn)
         reader = conn.makefile("rb")
         try:
             while not self._stopping.is_set():
@@ -210,16 +229,16 @@ def _read_request(reader: BinaryIO, number: int) -> Request | None:
 
 
 def numbered_events(
-    first: int, count: int, retry: int | None = 1
+    first: int, count: int, retry: int | None = 1, padding: bytes = b""
 ) -> tuple[bytes, list[int]]:
-    """Events ``first`` to ``first + count - 1`` (``id: N``, ``data: N``),
-    preceded by ``retry:`` when given; and the body offset where each event
-    ends."""
+    """Events ``first`` to ``first + count - 1`` (``id: N``, ``data: N``, the
+    data followed by ``padding`` if any), preceded by ``retry:`` when given;
+    and the body offset where each event ends."""
     parts = [] if retry is None else [b"retry: %d\n\n" % retry]
     ends = []
     offset = len(parts[0]) if parts else 0
     for n in range(first, first + count):
-        block = b"id: %d\ndata: %d\n\n" % (n, n)
+        block = b"id: %d\ndata: %d%s\n\n" % (n, n, padding)
         parts.append(block)
         offset += len(block)
         ends.append(offset)

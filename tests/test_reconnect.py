@@ -11,10 +11,15 @@ import base64
 import email.utils
 import logging
 import random
+import shutil
 import socket
+import ssl
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 import pytest
@@ -247,6 +252,14 @@ def test_backoff_survives_very_many_failures() -> None:
     assert p.next_delay(ConnectionError("down")) == 30.0
 
 
+def test_an_absurd_wait_asked_by_the_server_is_still_a_wait() -> None:
+    p = policy()
+    p.feed(b"retry: " + b"9" * 400 + b"\ndata: x\n\n")
+    assert p.next_delay(None) == threading.TIMEOUT_MAX
+    retry_after = {"Retry-After": "9" * 400}
+    assert p.next_delay(status_error(p, 503, **retry_after)) == threading.TIMEOUT_MAX
+
+
 def test_max_attempts_raises_after_that_many_failures_in_a_row() -> None:
     p = policy(max_attempts=3, **FAST)
     p.next_delay(ConnectionError("1"))
@@ -433,6 +446,29 @@ def test_404_raises_at_once() -> None:
     assert source.closed
 
 
+def test_an_error_response_keeps_its_body() -> None:
+    body = b'{"error": {"message": "invalid key"}}'
+    json_type = (("Content-Type", "application/json"),)
+    reply = Reply(status=401, headers=json_type, body=body, framing="length")
+    with (
+        EventServer(lambda request: reply) as server,
+        pytest.raises(HTTPStatusError) as info,
+    ):
+        list(connect(server.url, **FAST))
+    assert info.value.response.json() == {"error": {"message": "invalid key"}}
+
+
+def test_a_page_served_instead_of_a_stream_keeps_its_body() -> None:
+    html = (("Content-Type", "text/html"),)
+    reply = Reply(headers=html, body=b"<p>log in</p>", framing="length")
+    with (
+        EventServer(lambda request: reply) as server,
+        pytest.raises(ContentTypeError) as info,
+    ):
+        list(connect(server.url, **FAST))
+    assert info.value.response.text == "<p>log in</p>"
+
+
 def test_an_unretried_status_on_reconnection_raises_after_the_events() -> None:
     replies = [
         Reply(body=numbered_events(1, 2)[0]),
@@ -528,6 +564,49 @@ def test_a_read_timeout_counts_as_a_drop() -> None:
         silence.set()
     assert numbers(events) == [1, 2]
     assert server.requests[1].headers["last-event-id"] == "1"
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    """A self-signed certificate for 127.0.0.1, and its key."""
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command")
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = str(folder / "cert.pem"), str(folder / "key.pem")
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+         "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", key, "-out", cert],
+        check=True, capture_output=True, timeout=30,
+    )  # fmt: skip
+    return cert, key
+
+
+def tls_server(
+    certificate: tuple[str, str], handler: Callable[[Request], Reply]
+) -> EventServer:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(*certificate)
+    return EventServer(handler, ssl_context=context)
+
+
+def test_tls_streams_reconnect(certificate: tuple[str, str]) -> None:
+    stream = NumberedStream(6, lambda n: Step(2, "mid-event"))
+    with tls_server(certificate, stream) as server:
+        events = list(connect(server.url, verify=certificate[0], **FAST))
+    assert server.url.startswith("https://")
+    assert numbers(events) == list(range(1, 7))
+    assert stream.wrong_ids == []
+
+
+def test_a_rejected_certificate_is_raised_at_once(certificate: tuple[str, str]) -> None:
+    stream = NumberedStream(6, lambda n: Step(2))
+    with tls_server(certificate, stream) as server:
+        with pytest.raises(requests.exceptions.SSLError):
+            list(connect(server.url, max_attempts=3, **FAST))  # an untrusted CA
+        assert server.connections == 1
+    assert server.requests == []
 
 
 def test_a_redirect_is_followed_on_every_connection() -> None:
@@ -630,7 +709,7 @@ def test_logs_connects_drops_and_delays_and_prints_nothing(
     messages = [r.getMessage() for r in caplog.records if r.name == "sseclient"]
     assert any(m.startswith("connecting to") and "'1'" in m for m in messages)
     assert any(m.startswith("connected to") for m in messages)
-    assert any("lost (ProtocolError" in m and "reconnecting in" in m for m in messages)
+    assert any(" lost (" in m and "reconnecting in" in m for m in messages)
     assert any("answered 500" in m and "retrying in" in m for m in messages)
     assert any("204 No Content" in m for m in messages)
     assert capsys.readouterr() == ("", "")
@@ -674,6 +753,37 @@ def test_close_from_another_thread_stops_a_blocked_read() -> None:
         assert numbers(consumer.events) == [1]
         assert len(server.requests) == 1
         assert consumer.source.closed
+
+
+def test_close_from_another_thread_while_the_loop_is_busy_ends_it() -> None:
+    never = threading.Event()
+    reply = Reply(body=numbered_events(1, 3)[0], hold=never)
+    resume = threading.Event()
+    with EventServer(lambda request: reply) as server:
+        source = connect(server.url, timeout=None, **FAST)
+        got: list[Event] = []
+        errors: list[BaseException] = []
+
+        def consume() -> None:
+            try:
+                for event in source:
+                    got.append(event)
+                    resume.wait(5)  # busy with the event while close() runs
+            except BaseException as exc:
+                errors.append(exc)
+
+        consumer = threading.Thread(target=consume, daemon=True)
+        consumer.start()
+        while not got and consumer.is_alive():
+            time.sleep(0.001)
+        source.close()
+        resume.set()
+        consumer.join(5)  # a hang guard: the loop must end at its next read
+        assert not consumer.is_alive()
+    assert errors == []
+    # The events already read may still come; nothing after them does.
+    assert numbers(got) in ([1], [1, 2], [1, 2, 3])
+    assert len(server.requests) == 1
 
 
 class Watch(logging.Handler):
@@ -768,3 +878,22 @@ def test_sseclient_with_a_url_raises_the_same_errors() -> None:
     reply = Reply(status=404, headers=(), framing="length")
     with EventServer(lambda request: reply) as server, pytest.raises(HTTPStatusError):
         list(SSEClient(server.url).events())
+
+
+def test_nothing_is_printed_when_the_application_has_not_configured_logging() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    code = (
+        "import sseclient\n"
+        "try:\n"
+        f"    list(sseclient.connect('http://127.0.0.1:{port}/', max_attempts=2,"
+        " retry=1, max_retry_delay=5))\n"
+        "except sseclient.RetriesExhausted:\n"
+        "    pass\n"
+    )
+    root = Path(sseclient.__file__).parent
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, timeout=30
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, b"", b"")
