@@ -288,8 +288,9 @@ def test_refused_connection_is_a_one_line_error() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    # Nothing listens on the port now.
-    one_line_error(run_cli(f"http://127.0.0.1:{port}/stream"))
+    # Nothing listens on the port now: the first attempt fails, and that ends it.
+    error = one_line_error(run_cli(f"http://127.0.0.1:{port}/stream"))
+    assert f"http://127.0.0.1:{port}/stream: " in error
 
 
 def test_timeout_on_a_silent_server(
