@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import random
 import sys
 import threading
@@ -37,9 +38,12 @@ from collections.abc import (
     Mapping,
 )
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, cast, overload
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO, cast, overload
 
 if TYPE_CHECKING:
+    import argparse
+    import http.server
+    import io
     from typing import Protocol, Union
 
     import anyio
@@ -66,6 +70,7 @@ __all__ = [
     "__version__",
     "aconnect",
     "connect",
+    "main",
 ]
 
 logger = logging.getLogger("sseclient")
@@ -1548,3 +1553,435 @@ def aconnect(
 # ---------------------------------------------------------------------------
 # Command line: python -m sseclient
 # ---------------------------------------------------------------------------
+
+_EXAMPLES = """\
+examples:
+  sseclient --demo                  a built-in server shows a stream resuming
+  sseclient https://example.com/stream
+  sseclient -H 'Authorization: Bearer TOKEN' --json URL | jq -r .data
+  sseclient -X POST -d '{"prompt": "hi"}' URL
+  curl -sN URL | sseclient -        events from standard input
+  sseclient recorded.sse            events from a file
+"""
+
+# Options that only mean something for a URL: attribute name, flag.
+_URL_OPTIONS = {
+    "headers": "-H",
+    "last_event_id": "--last-event-id",
+    "method": "-X",
+    "data": "-d",
+    "no_reconnect": "--no-reconnect",
+    "timeout": "--timeout",
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``sseclient`` command; return its exit status.
+
+    0 when the stream ends for good (HTTP 204, the end of a file), when
+    ``--max-events`` is reached, or on Ctrl-C; 1 on a failure, reported in one
+    line on standard error; 2 on a usage error.
+    """
+    args = _parse_args(argv)
+    _log_to_stderr(args.verbose)
+    try:
+        if args.demo:
+            _run_demo(args)
+        else:
+            with _open_events(args) as events:
+                _print_events(events, args, sys.stdout)
+    except KeyboardInterrupt:
+        # Ctrl-C is how one stops watching a stream, not a failure.
+        logger.info("interrupted")
+    except BrokenPipeError:
+        # The reader went away (`sseclient URL | head`): stop quietly.  Point
+        # stdout at devnull so that its flush at exit does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except Exception as exc:
+        logger.debug("failed", exc_info=True)
+        source = args.source or "the demo server"
+        print(f"sseclient: error: {_describe_error(exc, source)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="sseclient",
+        description="Print the events of a Server-Sent Events stream as they arrive.",
+        epilog=_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add = parser.add_argument
+    add(
+        "source",
+        nargs="?",
+        metavar="URL|FILE|-",
+        help="an http(s) URL, a file of a recorded stream, or - for standard input",
+    )
+    add(
+        "--demo",
+        action="store_true",
+        help="stream from a built-in server on 127.0.0.1 that drops the connection"
+        " once, to show the client resuming (no network needed)",
+    )
+    add(
+        "-H",
+        "--header",
+        dest="headers",
+        action="append",
+        metavar="'NAME: VALUE'",
+        help="send this request header (repeatable)",
+    )
+    add("--last-event-id", metavar="ID", help="send Last-Event-ID: ID, to resume")
+    add(
+        "-X",
+        "--method",
+        type=str.upper,
+        help="the request method (default: GET, or POST with -d)",
+    )
+    add(
+        "-d",
+        "--data",
+        metavar="BODY",
+        help="send this request body (a JSON object or array goes as"
+        " application/json unless -H gives a Content-Type)",
+    )
+    add(
+        "--json",
+        action="store_true",
+        help="print each event as one line of JSON: id, event, data, retry",
+    )
+    add(
+        "--event",
+        action="append",
+        metavar="TYPE",
+        help="print only the events of this type (repeatable)",
+    )
+    add(
+        "--no-reconnect",
+        action="store_true",
+        help="stop when the connection ends instead of reconnecting",
+    )
+    add(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help="give up connecting, or waiting on a silent stream, after this long",
+    )
+    add("--max-events", type=int, metavar="N", help="stop after printing N events")
+    add(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="log connections to standard error (-vv: the HTTP library's too)",
+    )
+    add("--version", action="version", version=f"%(prog)s {__version__}")
+    args = parser.parse_args(argv)
+    _check_args(args, parser.error)
+    return args
+
+
+def _check_args(args: argparse.Namespace, error: Callable[[str], NoReturn]) -> None:
+    if args.demo == (args.source is not None):
+        error("give a URL, a FILE or - (standard input), or --demo")
+    if args.source is not None and not _is_url(args.source):
+        given = [flag for name, flag in _URL_OPTIONS.items() if getattr(args, name)]
+        if given:
+            error(f"{', '.join(given)}: only for a URL")
+    if args.timeout is not None and not args.timeout > 0:
+        error("--timeout: must be more than 0")
+    if args.max_events is not None and args.max_events < 1:
+        error("--max-events: must be 1 or more")
+    try:
+        args.headers = _request_headers(args.headers or [], args.data)
+    except ValueError as exc:
+        error(str(exc))
+
+
+def _is_url(source: str) -> bool:
+    return source.lower().startswith(("http://", "https://"))
+
+
+def _request_headers(lines: list[str], body: str | None) -> dict[str, str]:
+    """The ``-H 'Name: value'`` options as a dict; a JSON body gets its
+    Content-Type unless one is given."""
+    headers = {}
+    for line in lines:
+        name, colon, value = line.partition(":")
+        if not colon or not name.strip():
+            raise ValueError(f"-H {line!r}: expected 'Name: value'")
+        headers[name.strip()] = value.strip()
+    if (
+        body is not None
+        and _is_json_document(body)
+        and not any(name.lower() == "content-type" for name in headers)
+    ):
+        headers["Content-Type"] = "application/json"
+    return headers
+
+
+def _is_json_document(text: str) -> bool:
+    """Whether `text` is a JSON object or array."""
+    if text.lstrip()[:1] not in ("{", "["):
+        return False
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _log_to_stderr(verbosity: int) -> None:
+    """``-v``: this module's log on standard error; ``-vv``: every logger's."""
+    if not verbosity:
+        return  # a failure is told in one line, at the end
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s.%(msecs)03d %(name)s: %(message)s", "%H:%M:%S")
+    )
+    target = logging.getLogger() if verbosity > 1 else logger
+    target.addHandler(handler)
+    target.setLevel(logging.DEBUG)
+
+
+def _open_events(
+    args: argparse.Namespace,
+) -> contextlib.AbstractContextManager[Iterable[Event]]:
+    """The events of the URL, the file or standard input (``-``)."""
+    if args.source == "-":
+        logger.info("reading events from standard input")
+        stdin = cast("io.BufferedIOBase", sys.stdin.buffer)
+        return SSEClient(_read1_chunks(stdin))
+    if not _is_url(args.source):
+        logger.info("reading events from %s", args.source)
+        return SSEClient(_read1_chunks(_open_file(args.source)))
+    return _connect(args.source, args)
+
+
+def _open_file(path: str) -> io.BufferedIOBase:
+    try:
+        return open(path, "rb")
+    except FileNotFoundError:
+        raise SSEError(
+            f"{path}: no such file (a URL starts with http:// or https://)"
+        ) from None
+
+
+def _read1_chunks(file: io.BufferedIOBase) -> Iterator[bytes]:
+    """The file's bytes, each chunk as soon as it is in: `read1` returns what
+    one read of a pipe gives instead of waiting to fill a buffer."""
+    with file:
+        while True:
+            chunk = file.read1(65536)
+            if not chunk:
+                return
+            yield chunk
+
+
+@contextlib.contextmanager
+def _connect(url: str, args: argparse.Namespace) -> Iterator[Iterable[Event]]:
+    """The events of the URL, across reconnections unless ``--no-reconnect``.
+
+    The first attempt that fails ends the command (``max_attempts=1``): it
+    says at once that the URL is wrong or the server down, rather than
+    retrying in silence; a connection that delivered events is followed by
+    another, with Last-Event-ID, after the server's reconnection time.
+    """
+    data = args.data
+    stream = connect(
+        url,
+        method=args.method or ("GET" if data is None else "POST"),
+        headers=args.headers,
+        data=None if data is None else data.encode(),
+        last_event_id=args.last_event_id,
+        max_attempts=1,
+        timeout=args.timeout or _DEFAULT_TIMEOUT,
+    )
+    with stream:
+        yield stream._connection() if args.no_reconnect else stream
+
+
+def _print_events(
+    events: Iterable[Event], args: argparse.Namespace, out: TextIO
+) -> int:
+    """Print each event that ``--event`` lets through as soon as it arrives,
+    up to ``--max-events``; return how many were printed."""
+    show = _json_line if args.json else _pretty_printer(out)
+    count = 0
+    for event in events:
+        if args.event and event.event not in args.event:
+            continue
+        out.write(show(event) + "\n")
+        out.flush()
+        count += 1
+        if count == args.max_events:
+            break
+    return count
+
+
+def _json_line(event: Event) -> str:
+    # ASCII JSON stays valid whatever the encoding of standard output.
+    return json.dumps(
+        {
+            "id": event.id,
+            "event": event.event,
+            "data": event.data,
+            "retry": event.retry,
+        },
+        separators=(",", ":"),
+    )
+
+
+# A server's text could carry terminal escape sequences: on a terminal, show
+# control characters (but tab) as escapes instead.
+_CONTROL_ESCAPES = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F) if c != 0x09}
+
+
+def _pretty_printer(out: TextIO) -> Callable[[Event], str]:
+    """A readable layout: the type (coloured on a terminal unless NO_COLOR is
+    set), the ID and the retry on one line, then the data lines, indented."""
+    on_terminal = out.isatty()
+    colour = (
+        on_terminal
+        and not os.environ.get("NO_COLOR")
+        and os.environ.get("TERM") != "dumb"
+    )
+    bold, dim, reset = ("\x1b[1;36m", "\x1b[2m", "\x1b[0m") if colour else ("", "", "")
+
+    def clean(text: str) -> str:
+        return text.translate(_CONTROL_ESCAPES) if on_terminal else text
+
+    def pretty(event: Event) -> str:
+        text = f"{bold}{clean(event.event)}{reset}"
+        if event.id:
+            text += f" {dim}id={clean(event.id)}{reset}"
+        if event.retry is not None:
+            text += f" {dim}retry={event.retry}ms{reset}"
+        if event.data:
+            for line in event.data.split("\n"):
+                text += f"\n  {clean(line)}" if line else "\n"
+        return text
+
+    return pretty
+
+
+def _describe_error(exc: BaseException, source: str) -> str:
+    """One line on what went wrong: the first cause, without the wrappers
+    that HTTP libraries put around it."""
+    if isinstance(exc, ModuleNotFoundError) and exc.name == "requests":
+        return "reading a URL needs requests: pip install requests"
+    root = exc
+    while root.__cause__ or root.__context__:
+        root = root.__cause__ or root.__context__  # type: ignore[assignment]
+    if isinstance(root, SSEError):
+        return str(root)  # it names the URL
+    if isinstance(root, OSError):
+        return f"{source}: {root.strerror or root}"
+    return f"{source}: {type(root).__name__}: {root}"
+
+
+# -- the demo ---------------------------------------------------------------
+
+# The demo's feed.  The first connection is dropped in the middle of
+# _DEMO_FEED[_DEMO_DROP_AT].
+_DEMO_FEED = (
+    Event("1", "message", "Hello from the sseclient demo server."),
+    Event("2", "progress", '{"step": 1, "of": 3}'),
+    Event("3", "progress", '{"step": 2, "of": 3}'),
+    Event(
+        "4",
+        "message",
+        "A two-line event: the first time the server sends it,\n"
+        "it drops the connection half-way through.",
+    ),
+    Event("5", "progress", '{"step": 3, "of": 3}'),
+    Event("6", "done", "That was every event, each printed once."),
+)
+_DEMO_DROP_AT = 3
+_DEMO_RETRY_MS = 300
+_DEMO_PAUSE = 0.15  # seconds between events
+
+
+def _run_demo(args: argparse.Namespace) -> None:
+    server = _start_demo_server()
+    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    _demo_note(f"sseclient demo: serving a sample event stream at {url}")
+    try:
+        with _connect(url, args) as stream:
+            _print_events(stream, args, sys.stdout)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _demo_note(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def _start_demo_server() -> http.server.ThreadingHTTPServer:
+    """The demo's server, on 127.0.0.1 at a free port, serving in a thread."""
+    import http.server
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            _serve_demo_feed(self)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass  # _serve_demo_feed tells what happens
+
+    class Server(http.server.ThreadingHTTPServer):
+        def handle_error(self, request: Any, client_address: Any) -> None:
+            # Most likely the client went away (Ctrl-C, --max-events).
+            logger.debug("demo server: connection error", exc_info=True)
+
+    server = Server(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    return server
+
+
+def _serve_demo_feed(request: http.server.BaseHTTPRequestHandler) -> None:
+    """Stream the feed after the request's Last-Event-ID; drop the first
+    connection part-way; answer 204 once there is nothing left."""
+    last_id = request.headers.get("Last-Event-ID")
+    ids = [event.id for event in _DEMO_FEED]
+    start = ids.index(last_id) + 1 if last_id in ids else 0
+    if start == len(ids):
+        _demo_note(
+            f"demo server: Last-Event-ID: {last_id} was the last event:"
+            " answering 204 No Content, which ends the stream"
+        )
+        request.send_response(204)
+        request.end_headers()
+        return
+    if last_id is None:
+        _demo_note("demo server: a client connected; streaming from event 1")
+    else:
+        _demo_note(
+            f"demo server: the client reconnected with Last-Event-ID: {last_id};"
+            f" resuming at event {ids[start]}"
+        )
+    request.send_response(200)
+    request.send_header("Content-Type", "text/event-stream")
+    request.send_header("Cache-Control", "no-cache")
+    request.end_headers()
+    request.wfile.write(f"retry: {_DEMO_RETRY_MS}\n\n".encode())
+    for index in range(start, len(ids)):
+        time.sleep(_DEMO_PAUSE)
+        block = _DEMO_FEED[index].dump().encode()
+        if last_id is None and index == _DEMO_DROP_AT:
+            request.wfile.write(block[: len(block) // 2])
+            _demo_note(
+                f"demo server: dropping the connection in the middle of event"
+                f" {ids[index]}"
+            )
+            return
+        request.wfile.write(block)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
