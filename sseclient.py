@@ -23,6 +23,7 @@ import contextlib
 import functools
 import json
 import logging
+import socket
 import sys
 import warnings
 from collections.abc import Callable, Generator, Iterator
@@ -522,6 +523,7 @@ def _warn_read_in_full(what: str, remedy: str) -> None:
 
 
 def _close_source(source: object) -> None:
+    _shut_down(source)
     close = getattr(source, "close", None)
     if close is not None:
         close()
@@ -530,6 +532,31 @@ def _close_source(source: object) -> None:
     release_conn = getattr(source, "release_conn", None)
     if release_conn is not None:
         release_conn()
+
+
+def _shut_down(source: Any) -> None:
+    """Shut down the socket under a response still being read, so that a
+    read blocked on it in another thread returns at once: closing alone
+    would wait for that read to end."""
+    if hasattr(source, "iter_bytes"):
+        # httpx: only an HTTP/1 connection is this response's alone.
+        if source.is_closed or not source.http_version.startswith("HTTP/1"):
+            return
+        stream = source.extensions.get("network_stream")
+        sock = stream and stream.get_extra_info("socket")
+        if isinstance(sock, socket.socket):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        return
+    # requests holds a urllib3 response, and urllib3 an http.client one,
+    # whose file number is its socket's until the body has been read.
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        fileno = getattr(source, "raw", source).fileno()
+        sock = socket.socket(fileno=fileno)  # a second handle on the socket
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        finally:
+            sock.detach()
 
 
 class SSEClient:
@@ -571,6 +598,7 @@ class SSEClient:
         max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE,
     ) -> None:
         self._event_source = event_source
+        self._closed = False
         self._parser = EventStreamParser(char_enc, max_event_size)
         self._events = self._read_events(_byte_chunks(event_source))
 
@@ -586,8 +614,13 @@ class SSEClient:
 
     def _read_events(self, chunks: Iterator[bytes]) -> Generator[Event, None, None]:
         feed = self._parser.feed
-        for chunk in chunks:
-            yield from feed(chunk)
+        try:
+            for chunk in chunks:
+                yield from feed(chunk)
+        except Exception:
+            if not self._closed:
+                raise
+            # close() cut short a read in another thread: no error, the end.
         self._parser.end()
 
     def events(self) -> Iterator[Event]:
@@ -604,8 +637,10 @@ class SSEClient:
         """Stop reading and close the event source (if it can be closed).
 
         It may be called from another thread than the one iterating: the
-        source is closed, and that thread's iteration ends with its next read.
+        response's socket is shut down, which ends that thread's iteration
+        at once (with no error).
         """
+        self._closed = True
         _close_source(self._event_source)
         # ValueError: "generator already executing", in the other thread.
         with contextlib.suppress(ValueError):

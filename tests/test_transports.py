@@ -49,22 +49,28 @@ ROOT = Path(__file__).resolve().parent.parent
 # that users hand to SSEClient.  Anything to clean up goes on `stack`.
 # ---------------------------------------------------------------------------
 
-Opener = Callable[[str, contextlib.ExitStack], Any]
+Opener = Callable[..., Any]  # (url, stack, timeout=TIMEOUT) -> response
 
 
-def open_requests(url: str, stack: contextlib.ExitStack) -> Any:
-    response = requests.get(url, stream=True, timeout=TIMEOUT)
+def open_requests(
+    url: str, stack: contextlib.ExitStack, timeout: float = TIMEOUT
+) -> Any:
+    response = requests.get(url, stream=True, timeout=timeout)
     stack.callback(response.close)
     return response
 
 
-def urllib3_pool(stack: contextlib.ExitStack) -> urllib3.PoolManager:
-    timeout = urllib3.Timeout(connect=TIMEOUT, read=TIMEOUT)
-    return stack.enter_context(urllib3.PoolManager(retries=False, timeout=timeout))
+def urllib3_pool(
+    stack: contextlib.ExitStack, timeout: float = TIMEOUT
+) -> urllib3.PoolManager:
+    timeouts = urllib3.Timeout(connect=timeout, read=timeout)
+    return stack.enter_context(urllib3.PoolManager(retries=False, timeout=timeouts))
 
 
-def open_urllib3(url: str, stack: contextlib.ExitStack) -> Any:
-    return urllib3_pool(stack).request("GET", url, preload_content=False)
+def open_urllib3(
+    url: str, stack: contextlib.ExitStack, timeout: float = TIMEOUT
+) -> Any:
+    return urllib3_pool(stack, timeout).request("GET", url, preload_content=False)
 
 
 class WithoutRead1:
@@ -82,35 +88,45 @@ class WithoutRead1:
         return getattr(self._response, name)
 
 
-def open_urllib3_without_read1(url: str, stack: contextlib.ExitStack) -> Any:
-    return WithoutRead1(open_urllib3(url, stack))
+def open_urllib3_without_read1(
+    url: str, stack: contextlib.ExitStack, timeout: float = TIMEOUT
+) -> Any:
+    return WithoutRead1(open_urllib3(url, stack, timeout))
 
 
-def open_http_client(url: str, stack: contextlib.ExitStack) -> Any:
+def open_http_client(
+    url: str, stack: contextlib.ExitStack, timeout: float = TIMEOUT
+) -> Any:
     parts = urllib.parse.urlsplit(url)
-    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=TIMEOUT)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
     stack.callback(connection.close)
     connection.request("GET", parts.path)
     return connection.getresponse()
 
 
-def open_urlopen(url: str, stack: contextlib.ExitStack) -> Any:
-    response = urllib.request.urlopen(url, timeout=TIMEOUT)
+def open_urlopen(
+    url: str, stack: contextlib.ExitStack, timeout: float = TIMEOUT
+) -> Any:
+    response = urllib.request.urlopen(url, timeout=timeout)
     stack.callback(response.close)
     return response
 
 
-def httpx_client(module: str, stack: contextlib.ExitStack) -> Any:
+def httpx_client(
+    module: str, stack: contextlib.ExitStack, timeout: float = TIMEOUT
+) -> Any:
     httpx = pytest.importorskip(module)
-    return stack.enter_context(httpx.Client(timeout=TIMEOUT))
+    return stack.enter_context(httpx.Client(timeout=timeout))
 
 
-def open_httpx(url: str, stack: contextlib.ExitStack) -> Any:
-    return stack.enter_context(httpx_client("httpx", stack).stream("GET", url))
+def open_httpx(url: str, stack: contextlib.ExitStack, timeout: float = TIMEOUT) -> Any:
+    client = httpx_client("httpx", stack, timeout)
+    return stack.enter_context(client.stream("GET", url))
 
 
-def open_httpx2(url: str, stack: contextlib.ExitStack) -> Any:
-    return stack.enter_context(httpx_client("httpx2", stack).stream("GET", url))
+def open_httpx2(url: str, stack: contextlib.ExitStack, timeout: float = TIMEOUT) -> Any:
+    client = httpx_client("httpx2", stack, timeout)
+    return stack.enter_context(client.stream("GET", url))
 
 
 CLIENTS: dict[str, Opener] = {
@@ -302,43 +318,42 @@ def test_close_closes_the_response_mid_stream(
         go.set()
 
 
-@pytest.mark.parametrize("client", ["requests", "urllib3", "http.client", "httpx"])
-def test_close_from_another_thread_does_not_raise(
-    client: str, stack: contextlib.ExitStack
+@pytest.mark.parametrize("framing", ["chunked", "close"])
+@pytest.mark.parametrize("client", CLIENTS)
+def test_close_from_another_thread_ends_a_blocked_read(
+    client: str, framing: str, stack: contextlib.ExitStack
 ) -> None:
-    # Another thread is blocked in a read when close() is called: close() must
-    # not fail ("generator already executing"), and the reading thread must
-    # end once its read returns.
+    # One thread is blocked in a read when another calls close(): close()
+    # must not wait for that read, nor fail ("generator already executing"),
+    # and the reading thread must end at once, quietly, while the server is
+    # still waiting.  The client's read timeout is longer than the server's
+    # wait here: a close() that waits for the read lets the server give up
+    # and send the second event.
     go = threading.Event()
     script = [b"data: first\n\n", WaitFor(go, SERVER_WAIT), b"data: second\n\n"]
-    with RawSSEServer(script, framing="close") as server:
-        events = SSEClient(CLIENTS[client](server.url, stack))
+    with RawSSEServer(script, framing=framing) as server:
+        response = CLIENTS[client](server.url, stack, timeout=2 * SERVER_WAIT)
+        events = SSEClient(response)
         assert next(events).data == "first"
-        reader = threading.Thread(target=drain, args=(events,), daemon=True)
+        outcome: list[object] = []
+        reader = threading.Thread(target=record, args=(lambda: list(events), outcome))
         reader.start()
-        assert wait_until(lambda: events._events.gi_running)  # in a read
-        close_errors: list[BaseException] = []
-        closer = threading.Thread(
-            target=record_errors, args=(events.close, close_errors)
-        )
-        closer.start()
-        go.set()  # the blocked read returns, whatever the library does
-        closer.join(TIMEOUT + 2)
-        reader.join(TIMEOUT + 2)
-    assert not closer.is_alive() and not reader.is_alive()
-    assert close_errors == []
+        assert wait_until(lambda: events._events.gi_running)  # it is reading
+        events.close()
+        reader.join(SERVER_WAIT + TIMEOUT)
+        assert not go.is_set() and not reader.is_alive()
+        assert is_closed(response)
+        go.set()
+    assert outcome == [[]], "the read ended only when the server sent more"
+    assert server.timeouts == 0
 
 
-def drain(events: SSEClient) -> None:
-    with contextlib.suppress(Exception):
-        list(events)
-
-
-def record_errors(function: Callable[[], object], errors: list[BaseException]) -> None:
+def record(function: Callable[[], object], outcome: list[object]) -> None:
+    """Run `function`, and note what it returned or raised."""
     try:
-        function()
-    except BaseException as e:
-        errors.append(e)
+        outcome.append(function())
+    except Exception as e:
+        outcome.append(e)
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = TIMEOUT) -> bool:
