@@ -535,28 +535,23 @@ def _close_source(source: object) -> None:
 
 
 def _shut_down(source: Any) -> None:
-    """Shut down the socket under a response still being read, so that a
-    read blocked on it in another thread returns at once: closing alone
-    would wait for that read to end."""
-    if hasattr(source, "iter_bytes"):
-        # httpx: only an HTTP/1 connection is this response's alone.
-        if source.is_closed or not source.http_version.startswith("HTTP/1"):
+    """Shut the reading side of the socket under a response still being read,
+    so that a read blocked on it in another thread returns at once: closing
+    alone would wait for that read to end."""
+    with contextlib.suppress(OSError, ValueError, LookupError, AttributeError):
+        if hasattr(source, "iter_bytes"):
+            # httpx: only an HTTP/1 connection is this response's alone.
+            if not source.is_closed and source.http_version.startswith("HTTP/1"):
+                stream = source.extensions["network_stream"]
+                stream.get_extra_info("socket").shutdown(socket.SHUT_RD)
             return
-        stream = source.extensions.get("network_stream")
-        sock = stream and stream.get_extra_info("socket")
-        if isinstance(sock, socket.socket):
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-        return
-    # requests holds a urllib3 response, and urllib3 an http.client one,
-    # whose file number is its socket's until the body has been read.
-    with contextlib.suppress(OSError, ValueError, AttributeError):
-        fileno = getattr(source, "raw", source).fileno()
-        sock = socket.socket(fileno=fileno)  # a second handle on the socket
+        # requests holds a urllib3 response, and urllib3 an http.client one,
+        # whose file number is its socket's until the body has been read.
+        sock = socket.socket(fileno=getattr(source, "raw", source).fileno())
         try:
-            sock.shutdown(socket.SHUT_RDWR)
+            sock.shutdown(socket.SHUT_RD)
         finally:
-            sock.detach()
+            sock.detach()  # the handle made here must not close the socket
 
 
 class SSEClient:

@@ -110,7 +110,8 @@ def measure(
         )
         server.join()
     if result.returncode != 0:
-        raise RuntimeError(f"{client} worker failed:\n{result.stderr}")
+        last_line = (result.stderr.strip().splitlines() or ["(no output)"])[-1]
+        raise RuntimeError(f"{client} worker failed: {last_line}")
     latencies: list[int] = json.loads(result.stdout)
     if len(latencies) != events:
         raise RuntimeError(f"{client} got {len(latencies)} of {events} events")
