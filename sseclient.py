@@ -18,7 +18,6 @@ and the command line.
 
 from __future__ import annotations
 
-import codecs
 import contextlib
 import functools
 import json
@@ -185,23 +184,20 @@ class EventStreamParser:
     def end(self) -> None:
         """End of the stream: forget any unterminated event and get ready to
         parse a new stream (a BOM may start it again)."""
-        if self._char_enc.lower().replace("_", "-") in ("utf-8", "utf8"):
-            self._decoder = None
-        else:
-            self._decoder = codecs.getincrementaldecoder(self._char_enc)("replace")
-        self._undecoded = b""  # the start of a UTF-8 character split by a chunk
         self._at_start = True
-        # The last text ended in CR, so an LF that starts the next text is the
-        # second half of a CRLF, not a line of its own.
+        # The last chunk ended in CR, so an LF that starts the next one is the
+        # second half of a CRLF, not a line end of its own.
         self._after_cr = False
-        # The unterminated last line, in pieces: joining on every chunk would
-        # make a long line cost quadratic time.
-        self._tail: list[str] = []
+        # The bytes of the unfinished last line, as the chunks brought them.
+        # They are decoded once the line is complete, so a character split
+        # between chunks needs no incremental decoder, and a long line is
+        # joined once rather than on every chunk.
+        self._tail: list[bytes] = []
         self._tail_size = 0
         self._start_block()
 
     def _start_block(self) -> None:
-        # The fields of the event whose first lines came in earlier chunks.
+        # The fields of an event whose first lines came in earlier chunks.
         self._in_block = False
         self._block_size = 0
         self._data: list[str] = []
@@ -213,91 +209,130 @@ class EventStreamParser:
 
     def feed(self, data: bytes) -> list[Event]:
         """Parse the next chunk of the stream; return the events it ends."""
-        if self._decoder is None:
-            # The standard library's UTF-8 codec, without the Python-level
-            # wrapper of its incremental decoder, which would cost more than
-            # the parsing of a typical chunk.
-            if self._undecoded:
-                data = self._undecoded + data
-            text, used = codecs.utf_8_decode(data, "replace", False)
-            self._undecoded = data[used:]
-        else:
-            text = self._decoder.decode(data)
-        if not text:
-            return []
-        if self._at_start:
-            # "One leading U+FEFF BYTE ORDER MARK character must be ignored if
-            # any are present."
-            self._at_start = False
-            if text[0] == "\ufeff":
-                text = text[1:]
-        if self._after_cr:
+        if self._after_cr and data:
             self._after_cr = False
-            if text[0] == "\n":
-                text = text[1:]
-            if not text:
-                return []
-        if "\r" in text:
-            # "Lines must be separated by either a U+000D CARRIAGE RETURN
-            # U+000A LINE FEED (CRLF) character pair, a single U+000A LINE
-            # FEED (LF) character, or a single U+000D CARRIAGE RETURN (CR)
-            # character."  From here on, LF is the only line end.
-            self._after_cr = text[-1] == "\r"
-            text = text.replace("\r\n", "\n").replace("\r", "\n")
-        if "\n" not in text:
-            self._add_to_tail(text)
+            if data[0] == 10:
+                data = data[1:]
+        # "Lines must be separated by either a U+000D CARRIAGE RETURN U+000A
+        # LINE FEED (CRLF) character pair, a single U+000A LINE FEED (LF)
+        # character, or a single U+000D CARRIAGE RETURN (CR) character."
+        end = data.rfind(b"\n")
+        cr = data.rfind(b"\r")
+        if cr > end:
+            end = cr
+        if end < 0:
+            if data:
+                self._tail.append(bytes(data))  # a bytearray may be reused
+                self._tail_size += len(data)
+                self._check_size()
             return []
-        if self._tail:
-            self._tail.append(text)
-            text = "".join(self._tail)
+        end += 1
+        self._after_cr = end == len(data) and data[-1] == 13
+        lines, rest = data[:end], data[end:]
+        finished_long_line = False
+        if len(self._tail) == 1:
+            lines = self._tail[0] + lines
             self._tail = []
             self._tail_size = 0
-        # `text` starts at the start of a line.
-        if len(text) > self._limit:
-            self._check_block_sizes(text)
+        elif self._tail:
+            lines = self._finish_long_line(lines)
+            finished_long_line = True
+        if self._at_start:
+            text = self._decode(lines)
+        else:
+            text = lines.decode(self._char_enc, "replace")
+        if "\r" in text:
+            # From here on, LF is the only line end.
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        if finished_long_line:
+            text = text[1:]  # the long line's own line end
         events: list[Event] = []
-        if self._in_block:
-            text = self._finish_block(text, events)
-        blocks = text.split("\n\n")
-        rest = blocks.pop()
-        last_id = self.last_event_id
-        for block in blocks:
-            if block[:5] == "data:" and "\n" not in block:
-                # The common case, worth its own path: one `data` line.
-                value = block[6:] if block[5:6] == " " else block[5:]
-                events.append(Event(last_id, "message", value))
-            else:
-                event = self._take_lines(block.split("\n"), True)
-                last_id = self.last_event_id
-                if event is not None:
-                    events.append(event)
-        if "\n" in rest:
-            self._start_partial_block(rest)
-        elif rest:
-            # The start of the next event's first line.
-            self._tail = [rest]
+        if text:
+            self._take_text(text, events)
+        if rest:
+            self._tail.append(rest)
             self._tail_size = len(rest)
-            if self._tail_size > self._limit:
-                raise EventTooLarge(self._tail_size, self._limit)
+            if self._block_size + self._tail_size > self._limit:
+                self._check_size()
         return events
 
-    def _add_to_tail(self, text: str) -> None:
-        self._tail.append(text)
-        self._tail_size += len(text)
+    def _take_text(self, text: str, events: list[Event]) -> None:
+        """Parse complete lines (`text` ends with a line end)."""
+        if self._in_block:
+            text = self._finish_block(text, events)
+        if len(text) > self._limit:
+            self._check_block_sizes(text)
+        blocks = text.split("\n\n")
+        unfinished = blocks.pop()
+        last_id = self.last_event_id
+        for block in blocks:
+            # The common cases, worth their own paths: one `data` line, or
+            # only `data: ` lines.
+            if block.startswith("data:"):
+                if "\n" not in block:
+                    value = block[6:] if block[5:6] == " " else block[5:]
+                    events.append(Event(last_id, "message", value))
+                    continue
+                if block[5:6] == " " and block.count("\n") == block.count("\ndata: "):
+                    value = block[6:].replace("\ndata: ", "\n")
+                    events.append(Event(last_id, "message", value))
+                    continue
+            event = self._take_lines(block.split("\n"), True)
+            last_id = self.last_event_id
+            if event is not None:
+                events.append(event)
+        if unfinished:
+            self._take_lines(unfinished[:-1].split("\n"), False)
+            self._block_size += len(unfinished)
+            self._check_size()
+
+    def _decode(self, raw: bytes) -> str:
+        # Only whole lines are decoded, so no character is split.  "Bytes or
+        # sequences of bytes that are not valid UTF-8 sequences must be
+        # interpreted as the U+FFFD REPLACEMENT CHARACTER."  feed() decodes
+        # inline once the stream has started.
+        text = raw.decode(self._char_enc, "replace")
+        if self._at_start:
+            # "One leading U+FEFF BYTE ORDER MARK character must be ignored
+            # if any are present."
+            self._at_start = False
+            if text[:1] == "\ufeff":
+                text = text[1:]
+        return text
+
+    def _finish_long_line(self, lines: bytes) -> bytes:
+        """End the line that spans the tail's chunks with the first line of
+        `lines`; return `lines` from that line's line end on."""
+        cr, lf = lines.find(b"\r"), lines.find(b"\n")
+        line_end = lf if cr < 0 or 0 <= lf < cr else cr
+        pieces = self._tail
+        pieces.append(lines[:line_end])
+        self._block_size += self._tail_size + line_end + 1
+        self._tail = []
+        self._tail_size = 0
         self._check_size()
+        field, _, value = pieces[0].partition(b":")
+        if field == b"data" and value and not self._at_start:
+            # A long data value (a whole document sent as one event) is
+            # joined and decoded once, without copying the line around it.
+            pieces[0] = value[1:] if value[:1] == b" " else value
+            self._data.append(self._decode(b"".join(pieces)))
+            self._in_block = True
+        else:
+            self._take_lines([self._decode(b"".join(pieces))], False)
+        return lines[line_end:]
 
     def _check_size(self) -> None:
+        """Raise EventTooLarge if the unfinished event is over the limit."""
         size = self._block_size + self._tail_size
         if size > self._limit:
             raise EventTooLarge(size, self._limit)
 
     def _check_block_sizes(self, text: str) -> None:
         # Only called for a text longer than the limit, so rarely.
-        sizes = [len(block) for block in text.split("\n\n")]
-        if self._in_block:
-            sizes[0] += self._block_size
-        if max(sizes) > self._limit:
-            raise EventTooLarge(max(sizes), self._limit)
+        size = max(len(block) for block in text.split("\n\n"))
+        if size > self._limit:
+            raise EventTooLarge(size, self._limit)
 
     def _finish_block(self, text: str, events: list[Event]) -> str:
         """Feed `text` to an event begun in earlier chunks; return what follows
@@ -306,27 +341,16 @@ class EventStreamParser:
             lines, rest = [], text[1:]
         else:
             head, blank, rest = text.partition("\n\n")
+            self._block_size += len(head)
+            self._check_size()
             if not blank:
-                self._start_partial_block(text)
+                self._take_lines(text[:-1].split("\n"), False)
                 return ""
             lines = head.split("\n")
         event = self._take_lines(lines, True)
         if event is not None:
             events.append(event)
         return rest
-
-    def _start_partial_block(self, text: str) -> None:
-        """Take the complete lines of an unterminated block; keep the last,
-        incomplete, line for the next chunk."""
-        lines = text.split("\n")
-        last = lines.pop()
-        if lines:
-            self._take_lines(lines, False)
-            self._block_size += len(text) - len(last)
-        if last:
-            self._tail.append(last)
-            self._tail_size = len(last)
-        self._check_size()
 
     def _take_lines(self, lines: list[str], blank_line_follows: bool) -> Event | None:
         """Process the field lines of one event, continuing what earlier

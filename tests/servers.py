@@ -42,6 +42,7 @@ from http import HTTPStatus
 from typing import Callable, Union
 
 __all__ = [
+    "Action",
     "Close",
     "Pause",
     "RawSSEServer",
