@@ -12,8 +12,8 @@ latency.
 
 Clients: this library over requests, urllib3, http.client and httpx, and
 sseclient-py 1.9.0 over requests (as its README shows), run by the Python of
-its own venv (``--peer-python``, made by ``benchmarks/setup_peers.py``; it
-needs ``requests`` installed beside sseclient-py).
+its own venv (``--peer-python``; ``python benchmarks/setup_peers.py
+sseclient-py`` makes the default one, with requests beside sseclient-py).
 
 Usage::
 
@@ -223,7 +223,8 @@ def main() -> None:
         runs.append(("sseclient-py 1.9.0 + requests", str(peer_python), PEER))
     else:
         print(
-            f"(no {peer_python}: run benchmarks/setup_peers.py, or give --peer-python)"
+            f"(no {peer_python}: run `python benchmarks/setup_peers.py"
+            " sseclient-py`, or give --peer-python)"
         )
 
     print(
