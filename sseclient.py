@@ -19,13 +19,16 @@ and the command line.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import os
 import random
+import socket
 import sys
 import threading
 import time
+import warnings
 from collections.abc import (
     AsyncGenerator,
     AsyncIterable,
@@ -63,6 +66,7 @@ __all__ = [
     "EventStreamParser",
     "EventTooLarge",
     "HTTPStatusError",
+    "NotStreamingWarning",
     "ResponseError",
     "RetriesExhausted",
     "SSEClient",
@@ -89,6 +93,16 @@ DEFAULT_MAX_EVENT_SIZE = 64 * 1024 * 1024
 
 class SSEError(Exception):
     """Base class of every error this module raises."""
+
+
+class NotStreamingWarning(SSEError, UserWarning):
+    """`SSEClient` got an HTTP response whose body was already read in full.
+
+    Its events are all there, but none came before the whole stream had
+    ended: for a live stream, open the response with ``stream=True``
+    (requests), ``preload_content=False`` (urllib3) or ``client.stream()``
+    (httpx).
+    """
 
 
 class EventTooLarge(SSEError):
@@ -505,10 +519,170 @@ class EventStreamParser:
 # SSEClient: events from a source of bytes
 # ---------------------------------------------------------------------------
 
+#: The most one read asks for.  Every reader below returns whatever bytes have
+#: arrived, so this only bounds a chunk: it never makes a read wait.
+_READ_SIZE = 65536
 
-def _byte_chunks(source: Iterable[bytes]) -> Iterator[bytes]:
-    """The chunks of bytes a source gives, each as soon as it has it."""
+
+def _byte_chunks(source: Any) -> Iterator[bytes]:
+    """The chunks of bytes a source gives, each as soon as it has it.
+
+    The HTTP libraries' own iterators read blocks of a fixed size and wait
+    for a block to fill, which holds the last event of a burst back until
+    the next burst when the body is not chunk-encoded; these readers return
+    what has arrived.  Each library's response is recognised by its methods,
+    so none of the libraries is imported here.
+    """
+    if hasattr(source, "iter_content") and hasattr(source, "raw"):
+        return _requests_chunks(source)
+    if hasattr(source, "iter_bytes") and hasattr(source, "iter_raw"):
+        return _httpx_chunks(source)
+    if hasattr(source, "release_conn") and hasattr(source, "stream"):
+        return _urllib3_chunks(source)
+    if hasattr(source, "read1"):
+        chunks = _read_chunks(source.read1)
+        if hasattr(source, "getheader"):
+            # An http.client.HTTPResponse, which leaves the body encoded.
+            return _decoded(chunks, source.getheader("Content-Encoding"))
+        return chunks
+    if hasattr(source, "read"):
+        # A raw binary file (io.RawIOBase) reads what is there.
+        return _read_chunks(source.read)
     return iter(source)
+
+
+def _read_chunks(read: Callable[[int], bytes | None]) -> Iterator[bytes]:
+    """Chunks from a ``read1``-like function, until it returns no bytes."""
+    while True:
+        chunk = read(_READ_SIZE)
+        if not chunk:
+            return
+        yield chunk
+
+
+def _requests_chunks(response: Any) -> Iterator[bytes]:
+    content = getattr(response, "_content", None)
+    if isinstance(content, bytes):
+        _warn_read_in_full("a requests.Response", "requests.get(url, stream=True)")
+        return iter((content,))
+    return _requests_errors(_byte_chunks(response.raw))
+
+
+def _requests_errors(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """`chunks`, with urllib3's errors raised as the ones that
+    ``Response.iter_content`` raises for them, so that code written for
+    sseclient-py over requests catches what it always caught."""
+    from requests import exceptions
+    from urllib3 import exceptions as urllib3_exceptions
+
+    try:
+        yield from chunks
+    except urllib3_exceptions.ProtocolError as e:
+        raise exceptions.ChunkedEncodingError(e) from e
+    except urllib3_exceptions.DecodeError as e:
+        raise exceptions.ContentDecodingError(e) from e
+    except urllib3_exceptions.ReadTimeoutError as e:
+        raise exceptions.ConnectionError(e) from e
+    except urllib3_exceptions.SSLError as e:
+        raise exceptions.SSLError(e) from e
+
+
+def _urllib3_chunks(response: Any) -> Iterator[bytes]:
+    body = getattr(response, "_body", None)
+    if isinstance(body, bytes):
+        _warn_read_in_full("a urllib3.HTTPResponse", "preload_content=False")
+        return iter((body,))
+    if hasattr(response, "read1"):  # urllib3 2.2 and later
+        return _read_chunks(functools.partial(response.read1, decode_content=True))
+    return _urllib3_legacy_chunks(response)
+
+
+def _urllib3_legacy_chunks(response: Any) -> Iterator[bytes]:
+    """The body of a urllib3 1.26 to 2.1 response, whose ``read(n)`` waits
+    for ``n`` bytes: read the http.client response under it, decode as
+    urllib3 would, and let urllib3 turn socket errors into its own."""
+    file = response._fp
+    if not hasattr(file, "read1"):
+        yield from response.stream(_READ_SIZE, decode_content=True)
+        return
+    response._init_decoder()
+    decode = response._decode
+    with response._error_catcher():
+        for chunk in _read_chunks(file.read1):
+            yield decode(chunk, True, False)
+        yield decode(b"", True, True)
+
+
+def _httpx_chunks(response: Any) -> Iterator[bytes]:
+    # httpx (and httpx2) hand over what each socket read returns, decoded.
+    if isinstance(getattr(response, "_content", None), bytes):
+        _warn_read_in_full("an httpx.Response", 'client.stream("GET", url)')
+    chunks: Iterator[bytes] = response.iter_bytes()
+    return chunks
+
+
+def _decoded(chunks: Iterator[bytes], content_encoding: str | None) -> Iterator[bytes]:
+    """`chunks` with their Content-Encoding undone (gzip or deflate)."""
+    coding = (content_encoding or "identity").strip().lower()
+    if coding == "identity":
+        return chunks
+    if coding in ("gzip", "x-gzip", "deflate"):
+        return _inflated(chunks)
+    raise SSEError(f"cannot decode a body with Content-Encoding: {content_encoding}")
+
+
+def _inflated(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    import zlib
+
+    # 32 + MAX_WBITS takes a gzip or a zlib header, whichever the body has.
+    decompressor = zlib.decompressobj(32 + zlib.MAX_WBITS)
+    for chunk in chunks:
+        yield decompressor.decompress(chunk)
+    yield decompressor.flush()
+
+
+def _warn_read_in_full(what: str, remedy: str) -> None:
+    # stacklevel: this function, the reader, _byte_chunks, SSEClient.__init__,
+    # and then the caller's line.
+    warnings.warn(
+        f"SSEClient got {what} whose body was already read in full, so no event"
+        f" comes before the whole stream has ended; use {remedy} for a live"
+        " stream",
+        NotStreamingWarning,
+        stacklevel=5,
+    )
+
+
+def _close_source(source: object) -> None:
+    _shut_down(source)
+    close = getattr(source, "close", None)
+    if close is not None:
+        close()
+    # A urllib3 response gives its (now closed) connection back to its pool,
+    # as requests does when it closes one.
+    release_conn = getattr(source, "release_conn", None)
+    if release_conn is not None:
+        release_conn()
+
+
+def _shut_down(source: Any) -> None:
+    """Shut the reading side of the socket under a response still being read,
+    so that a read blocked on it in another thread returns at once: closing
+    alone would wait for that read to end."""
+    with contextlib.suppress(OSError, ValueError, LookupError, AttributeError):
+        if hasattr(source, "iter_bytes"):
+            # httpx: only an HTTP/1 connection is this response's alone.
+            if not source.is_closed and source.http_version.startswith("HTTP/1"):
+                stream = source.extensions["network_stream"]
+                stream.get_extra_info("socket").shutdown(socket.SHUT_RD)
+            return
+        # requests holds a urllib3 response, and urllib3 an http.client one,
+        # whose file number is its socket's until the body has been read.
+        sock = socket.socket(fileno=getattr(source, "raw", source).fileno())
+        try:
+            sock.shutdown(socket.SHUT_RD)
+        finally:
+            sock.detach()  # the handle made here must not close the socket
 
 
 class _ParserState:
@@ -530,9 +704,32 @@ class _ParserState:
 class SSEClient(_ParserState):
     """Events from an event stream source; a drop-in for sseclient-py.
 
-    ``event_source`` is any iterable of ``bytes`` chunks.  Iterate the client,
-    or its ``events()``, to get each `Event` as soon as its terminating blank
-    line has arrived.
+    ``event_source`` is one of:
+
+    * a ``requests.Response`` got with ``stream=True``;
+    * a ``urllib3.HTTPResponse`` got with ``preload_content=False``
+      (urllib3 1.26 or 2.x);
+    * an ``httpx.Response`` (or ``httpx2.Response``) from
+      ``client.stream(...)``;
+    * an ``http.client.HTTPResponse`` (as from ``urllib.request.urlopen``)
+      or any binary file object (``read1``, else ``read``);
+    * any other iterable of ``bytes`` chunks.
+
+    From a response or file the client reads whatever bytes have arrived,
+    never waiting for a block to fill, and undoes a gzip or deflate
+    Content-Encoding.  Iterate the client, or its ``events()``, to get each
+    `Event` as soon as its terminating blank line has arrived.
+
+    A requests, urllib3 or httpx response whose body was already read in full
+    (``requests.get`` without ``stream=True``, urllib3's default
+    ``preload_content=True``) still gives its events, but only after the
+    whole stream has ended, so the client warns with `NotStreamingWarning`
+    (an error under ``-W error``) rather than fail a script that works.
+
+    Errors of the HTTP library propagate: a body cut short mid-chunk raises
+    as it would when read directly (requests' errors for a requests
+    response, as its ``iter_content`` would raise them).  ``close()``, also
+    on leaving a ``with`` block, closes the response.
 
     Given a URL instead, it takes the arguments of PyPI ``sseclient`` 0.0.27,
     ``SSEClient(url, last_id=None, retry=3000, session=None, chunk_size=1024,
@@ -544,7 +741,7 @@ class SSEClient(_ParserState):
     @overload
     def __init__(
         self,
-        event_source: Iterable[bytes],
+        event_source: object,
         char_enc: str = "utf-8",
         *,
         max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE,
@@ -561,9 +758,8 @@ class SSEClient(_ParserState):
         **requests_kwargs: Any,
     ) -> None: ...
 
-    def __init__(
-        self, event_source: Iterable[bytes] | str, *args: Any, **kwargs: Any
-    ) -> None:
+    def __init__(self, event_source: object, *args: Any, **kwargs: Any) -> None:
+        self._closed = False
         if isinstance(event_source, str):
             stream = _connect_0027(event_source, *args, **kwargs)
             self._event_source: object = stream
@@ -574,7 +770,7 @@ class SSEClient(_ParserState):
 
     def _read_source(
         self,
-        event_source: Iterable[bytes],
+        event_source: object,
         char_enc: str = "utf-8",
         *,
         max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE,
@@ -598,8 +794,13 @@ class SSEClient(_ParserState):
 
     def _read_events(self, chunks: Iterator[bytes]) -> Generator[Event, None, None]:
         feed = self._parser.feed
-        for chunk in chunks:
-            yield from feed(chunk)
+        try:
+            for chunk in chunks:
+                yield from feed(chunk)
+        except Exception:
+            if not self._closed:
+                raise
+            # close() cut short a read in another thread: no error, the end.
         self._parser.end()
 
     def events(self) -> Iterator[Event]:
@@ -613,12 +814,18 @@ class SSEClient(_ParserState):
         return next(self._events)
 
     def close(self) -> None:
-        """Stop reading and close the event source (if it can be closed)."""
+        """Stop reading and close the event source (if it can be closed).
+
+        It may be called from another thread than the one iterating: the
+        response's socket is shut down, which ends that thread's iteration
+        at once (with no error).
+        """
+        self._closed = True
+        _close_source(self._event_source)
         if isinstance(self._events, Generator):
-            self._events.close()
-        close = getattr(self._event_source, "close", None)
-        if close is not None:
-            close()
+            # ValueError: "generator already executing", in the other thread.
+            with contextlib.suppress(ValueError):
+                self._events.close()
 
     def __enter__(self) -> Self:
         return self

@@ -52,7 +52,8 @@ PEERS: dict[str, Peer] = {
     peer.venv: peer
     for peer in (
         # Module name ``sseclient``: clashes with ours, hence separate venvs.
-        Peer("sseclient-py", ("sseclient-py==1.9.0",)),
+        # requests: latency.py drives sseclient-py as its README shows.
+        Peer("sseclient-py", ("sseclient-py==1.9.0", "requests")),
         # httpx-sse does not declare its httpx dependency.
         Peer("httpx-sse", ("httpx-sse>=0.4,<0.5", "httpx")),
         Peer("launchdarkly-eventsource", ("launchdarkly-eventsource>=1,<2",)),
