@@ -642,14 +642,14 @@ def _inflated(chunks: Iterator[bytes]) -> Iterator[bytes]:
 
 
 def _warn_read_in_full(what: str, remedy: str) -> None:
-    # stacklevel: this function, the reader, _byte_chunks, SSEClient.__init__,
-    # and then the caller's line.
+    # stacklevel: this function, the reader, _byte_chunks,
+    # SSEClient._read_source, SSEClient.__init__, then the caller's line.
     warnings.warn(
         f"SSEClient got {what} whose body was already read in full, so no event"
         f" comes before the whole stream has ended; use {remedy} for a live"
         " stream",
         NotStreamingWarning,
-        stacklevel=5,
+        stacklevel=6,
     )
 
 
