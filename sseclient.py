@@ -1303,17 +1303,6 @@ def _network_errors() -> tuple[type[BaseException], ...]:
     )
 
 
-def _response_chunks(response: requests.Response) -> Iterator[bytes]:
-    # A stand-in for `_byte_chunks(response)` until the transports land.
-    raw: Any = response.raw
-    read1 = raw.read1 if hasattr(raw, "read1") else raw._fp.read1
-    while True:
-        chunk = read1()
-        if not chunk:
-            return
-        yield chunk
-
-
 def _body_worth_keeping(headers: Mapping[str, str]) -> bool:
     """Whether to read the body of a response that is not a stream: if its
     length is known and small, so that ``error.response.text`` (or
@@ -1326,23 +1315,6 @@ def _keep_small_body(response: requests.Response) -> None:
     if _body_worth_keeping(response.headers):
         with contextlib.suppress(*_network_errors()):
             response.content  # noqa: B018  (reads and keeps the body)
-
-
-def _interrupt(response: requests.Response) -> None:
-    """Wake a thread blocked reading ``response``: shut its socket down for
-    reading, since closing a file does not wake a read blocked on it."""
-    raw = response.raw
-    try:
-        raw.shutdown()  # urllib3 2.3 and later
-        return
-    except (AttributeError, NotImplementedError, ValueError, RuntimeError, OSError):
-        pass
-    sock = getattr(getattr(raw, "_connection", None), "sock", None)
-    if sock is not None:
-        import socket
-
-        with contextlib.suppress(OSError):
-            sock.shutdown(socket.SHUT_RD)
 
 
 class _StreamPosition:
@@ -1422,7 +1394,7 @@ class EventSource(_StreamPosition):
         self._closed.set()
         response = self._response
         if response is not None:
-            _interrupt(response)
+            _shut_down(response)
         running = getattr(self._events, "gi_running", False)  # re-entered
         if self._reader == threading.get_ident() and not running:
             # Here the loop is paused at an event: end it and close the
@@ -1484,7 +1456,7 @@ class EventSource(_StreamPosition):
             except ResponseError:
                 _keep_small_body(response)
                 raise
-            for chunk in _response_chunks(response):
+            for chunk in _byte_chunks(response):
                 yield from policy.feed(chunk)
             return True
         finally:
