@@ -260,15 +260,22 @@ class Worker:
     """One ``parse_worker.py`` process: one implementation on one workload."""
 
     def __init__(
-        self, python: Path, impl: str, workload: Workload, path: Path, clock: str
+        self,
+        python: Path,
+        impl: str,
+        workload: Workload,
+        path: Path,
+        args: argparse.Namespace,
     ) -> None:
         self.result = Result(workload.name, impl)
-        self.clock_key = "cpu" if clock == "cpu" else "seconds"
+        self.clock_key = "cpu" if args.clock == "cpu" else "seconds"
         self.stopped = False  # no more timed runs
         self.alive = True
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (see close())
         cmd = [str(python), str(WORKER), "--impl", impl, "--data", str(path)]
-        cmd += ["--chunking", workload.chunking, "--repo", str(REPO_DIR)]
+        cmd += ["--chunking", workload.chunking]
+        if args.ours_dir is not None:
+            cmd += ["--ours-dir", str(args.ours_dir)]
         try:
             self._proc = subprocess.Popen(
                 cmd,
@@ -369,12 +376,19 @@ def run_workload(
     results: list[Result] = []
     workers: list[Worker] = []
     for name in args.impls:
-        python = impl_python(parse_worker.IMPLS[name], args.ours_python)
+        impl = parse_worker.IMPLS[name]
+        if impl.venv is None and args.ours_dir is None:
+            results.append(
+                Result(workload.name, name, "unavailable", "no sseclient.py")
+            )
+            continue
+        python = impl_python(impl, args.ours_python)
         if python is None:
-            results.append(Result(workload.name, name, "unavailable", "no venv"))
+            why = "no venv (or outdated): see setup_peers.py"
+            results.append(Result(workload.name, name, "unavailable", why))
             continue
         try:
-            worker = Worker(python, name, workload, path, args.clock)
+            worker = Worker(python, name, workload, path, args)
         except OSError as exc:
             results.append(Result(workload.name, name, "unavailable", str(exc)))
             continue
@@ -472,7 +486,7 @@ def print_report(
     for r in results:
         if r.info and r.impl not in versions:
             versions[r.impl] = f"{r.info['version']} (python {r.info['python']})"
-    print(f"ours: {ours_source()}")
+    print(f"ours: {args.ours_desc}")
     print("Implementations:")
     for name, impl in parse_worker.IMPLS.items():
         if name in args.impls:
@@ -660,30 +674,37 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-def ours_source() -> str:
-    """Which sseclient.py was measured: its hash and the repo's commit."""
+def snapshot_ours(tmp: Path) -> tuple[Path | None, str]:
+    """Copy our sseclient.py into ``tmp``: the whole run measures that one
+    version even if the file is edited meanwhile.  Returns the copy's folder
+    (None if there is no sseclient.py) and a line saying which version it is."""
     module = REPO_DIR / "sseclient.py"
     if not module.exists():
-        return "sseclient.py missing"
-    digest = hashlib.sha256(module.read_bytes()).hexdigest()[:12]
+        return None, f"{module} missing"
+    source = module.read_bytes()
+    folder = tmp / "ours"
+    folder.mkdir()
+    (folder / module.name).write_bytes(source)
+    digest = hashlib.sha256(source).hexdigest()[:12]
+    git = ["git", "-C", str(REPO_DIR)]
     try:
         commit = subprocess.run(
-            ["git", "-C", str(REPO_DIR), "log", "-1", "--format=%h", "--", module.name],
+            [*git, "log", "-1", "--format=%h", "--", module.name],
             capture_output=True,
             text=True,
             timeout=10,
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "-C", str(REPO_DIR), "diff", "--quiet", "HEAD", "--", module.name],
+            [*git, "diff", "--quiet", "HEAD", "--", module.name],
             capture_output=True,
             timeout=10,
         ).returncode
     except (OSError, subprocess.SubprocessError):
         commit, dirty = "", 0
-    state = f"last commit {commit}" if commit else "not committed"
+    state = f"as of commit {commit}" if commit else "not committed"
     if commit and dirty:
-        state += ", modified since"
-    return f"{module} sha256:{digest} ({state})"
+        state += " + uncommitted changes"
+    return folder, f"{module} sha256:{digest} ({state}), copied at start"
 
 
 def load_average() -> str:
@@ -698,8 +719,6 @@ def main() -> int:
     args = parse_args()
     args.load_before = load_average()
     scale = 0.1 if args.quick else 1.0
-    if not (REPO_DIR / "sseclient.py").exists():
-        print(f"note: {REPO_DIR / 'sseclient.py'} missing: ours will be unavailable")
 
     venvs = sorted({v for i in args.impls if (v := parse_worker.IMPLS[i].venv)})
     if not args.no_setup:
@@ -709,6 +728,8 @@ def main() -> int:
     results: list[Result] = []
     streams: dict[str, Expected] = {}
     with tempfile.TemporaryDirectory(prefix="sse-bench-") as tmp:
+        args.ours_dir, args.ours_desc = snapshot_ours(Path(tmp))
+        print(f"ours: {args.ours_desc}", file=sys.stderr, flush=True)
         for wname in args.workloads:
             workload = WORKLOADS[wname]
             path = Path(tmp) / f"{wname}.sse"

@@ -99,7 +99,7 @@ class Impl:
     """An implementation under test."""
 
     name: str
-    venv: str | None  # peer venv under benchmarks/.venvs; None = ours (repo)
+    venv: str | None  # peer venv under benchmarks/.venvs; None = ours
     dist: str | None  # distribution name for the version; None = ours
     how: str  # one line: what exactly is driven
 
@@ -352,14 +352,14 @@ DRIVERS: dict[str, Callable[[], Driver]] = {
 }
 
 
-def _module_info(impl: Impl, repo: Path | None) -> dict[str, str]:
+def _module_info(impl: Impl, ours_dir: Path | None) -> dict[str, str]:
     """Version of the implementation and where its module came from."""
     if impl.dist is None:
         import sseclient
 
         origin = Path(sseclient.__file__).resolve()
-        if repo is not None and origin.parent != repo.resolve():
-            raise RuntimeError(f"imported sseclient from {origin}, not from {repo}")
+        if ours_dir is None or origin.parent != ours_dir.resolve():
+            raise RuntimeError(f"imported sseclient from {origin}, not {ours_dir}")
         return {
             "version": str(getattr(sseclient, "__version__", "?")),
             "module": str(origin),
@@ -408,12 +408,12 @@ def serve(args: argparse.Namespace, commands: TextIO, out: TextIO) -> None:
         out.flush()
 
     impl = IMPLS[args.impl]
-    repo = Path(args.repo) if args.repo else None
-    if impl.venv is None and repo is not None:
-        sys.path.insert(0, str(repo))
+    ours_dir = Path(args.ours_dir) if args.ours_dir else None
+    if impl.venv is None and ours_dir is not None:
+        sys.path.insert(0, str(ours_dir))
     try:
         drive = DRIVERS[impl.name]()
-        info = _module_info(impl, repo)
+        info = _module_info(impl, ours_dir)
     except Exception as exc:
         send(kind="error", stage="import", error=f"{type(exc).__name__}: {exc}")
         return
@@ -476,7 +476,7 @@ def main() -> None:
     parser.add_argument("--impl", required=True, choices=sorted(IMPLS))
     parser.add_argument("--data", required=True, help="workload file")
     parser.add_argument("--chunking", required=True, help="fixed:N or random:S:LO:HI")
-    parser.add_argument("--repo", help="directory holding our sseclient.py")
+    parser.add_argument("--ours-dir", help="directory holding our sseclient.py")
     args = parser.parse_args()
 
     # Keep stdout for the protocol; whatever else is printed goes to stderr.

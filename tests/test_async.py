@@ -446,8 +446,11 @@ def test_a_sync_iterable_is_refused() -> None:
 # The README's async examples, run against the local server
 # ---------------------------------------------------------------------------
 
-DOCS = Path(__file__).resolve().parent.parent / "docs-async.md"
-EXAMPLES = re.findall(r"```python\n(.*?)```", DOCS.read_text(encoding="utf-8"), re.S)
+DOCS = Path(__file__).resolve().parent.parent / "README.md"
+ASYNC_SECTION = (
+    DOCS.read_text(encoding="utf-8").split("\n## Async")[1].split("\n## ")[0]
+)
+EXAMPLES = re.findall(r"```python\n(.*?)```", ASYNC_SECTION, re.S)
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=["httpx", "aiohttp", "aconnect"])

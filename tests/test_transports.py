@@ -516,13 +516,13 @@ def test_module_does_not_import_http_libraries() -> None:
 # The README's examples, run as written against a local server.
 # ---------------------------------------------------------------------------
 
-DOC_FILES = [ROOT / "README.md", ROOT / "docs-transports.md"]
+DOC_FILES = [ROOT / "README.md"]
 DOC_LIBRARIES = ["requests", "urllib3", "urllib.request", "http.client", "httpx"]
 
 
 def doc_examples(library: str) -> list[str]:
-    """The Python examples of the README (or of the transports section
-    before it was merged in) that import `library` and fetch example.com."""
+    """The Python examples of the README that import `library` and fetch
+    example.com."""
     blocks: list[str] = []
     for path in DOC_FILES:
         if path.exists():
