@@ -90,6 +90,8 @@ logger.addHandler(logging.NullHandler())
 #: event (a Firebase stream's first ``put`` can be tens of MiB).
 DEFAULT_MAX_EVENT_SIZE = 64 * 1024 * 1024
 
+_BOM = b"\xef\xbb\xbf"  # U+FEFF in UTF-8
+
 
 class SSEError(Exception):
     """Base class of every error this module raises."""
@@ -291,7 +293,9 @@ class EventStreamParser:
     def end(self) -> None:
         """End of the stream: forget any unterminated event and get ready to
         parse a new stream (a BOM may start it again)."""
+        # A stream may start with a byte order mark, not yet all in.
         self._at_start = True
+        self._start = b""
         # The last chunk ended in CR, so an LF that starts the next one is the
         # second half of a CRLF, not a line end of its own.
         self._after_cr = False
@@ -315,7 +319,14 @@ class EventStreamParser:
         self._id_buffer = self.last_event_id
 
     def feed(self, data: bytes) -> list[Event]:
-        """Parse the next chunk of the stream; return the events it ends."""
+        """Parse the next chunk of the stream; return the events it ends.
+
+        A chunk is kept, not copied, until its last line is complete: do not
+        change a ``bytearray`` after passing it.
+        """
+        # This is the hot path: per chunk it does what it must and no more.
+        if self._at_start:
+            data = self._skip_bom(data)
         if self._after_cr and data:
             self._after_cr = False
             if data[0] == 10:
@@ -323,32 +334,37 @@ class EventStreamParser:
         # "Lines must be separated by either a U+000D CARRIAGE RETURN U+000A
         # LINE FEED (CRLF) character pair, a single U+000A LINE FEED (LF)
         # character, or a single U+000D CARRIAGE RETURN (CR) character."
-        end = data.rfind(b"\n")
-        cr = data.rfind(b"\r")
-        if cr > end:
-            end = cr
-        if end < 0:
+        # (`10 in data` is much cheaper than `b"\n" in data`.)
+        has_cr = 13 in data
+        if not has_cr and 10 not in data:
             if data:
-                self._tail.append(bytes(data))  # a bytearray may be reused
+                self._tail.append(data)
                 self._tail_size += len(data)
-                self._check_size()
+                if self._block_size + self._tail_size > self._limit:
+                    self._check_size()
             return []
+        end = data.rfind(b"\n")
+        if has_cr:
+            end = max(end, data.rfind(b"\r"))
         end += 1
-        self._after_cr = end == len(data) and data[-1] == 13
-        lines, rest = data[:end], data[end:]
+        if end == len(data):
+            lines, rest = data, b""
+            self._after_cr = has_cr and data[-1] == 13
+        else:
+            lines, rest = data[:end], data[end:]
         finished_long_line = False
         if len(self._tail) == 1:
             lines = self._tail[0] + lines
-            self._tail = []
-            self._tail_size = 0
         elif self._tail:
             lines = self._finish_long_line(lines)
             finished_long_line = True
-        if self._at_start:
-            text = self._decode(lines)
-        else:
-            text = lines.decode(self._char_enc, "replace")
-        if "\r" in text:
+        self._tail = []
+        self._tail_size = 0
+        # Only whole lines are decoded, so no character is split.  "Bytes or
+        # sequences of bytes that are not valid UTF-8 sequences must be
+        # interpreted as the U+FFFD REPLACEMENT CHARACTER."
+        text = lines.decode(self._char_enc, "replace")
+        if has_cr or "\r" in text:
             # From here on, LF is the only line end.
             text = text.replace("\r\n", "\n").replace("\r", "\n")
         if finished_long_line:
@@ -357,7 +373,7 @@ class EventStreamParser:
         if text:
             self._take_text(text, events)
         if rest:
-            self._tail.append(rest)
+            self._tail = [rest]
             self._tail_size = len(rest)
             if self._block_size + self._tail_size > self._limit:
                 self._check_size()
@@ -393,19 +409,17 @@ class EventStreamParser:
             self._block_size += len(unfinished)
             self._check_size()
 
-    def _decode(self, raw: bytes) -> str:
-        # Only whole lines are decoded, so no character is split.  "Bytes or
-        # sequences of bytes that are not valid UTF-8 sequences must be
-        # interpreted as the U+FFFD REPLACEMENT CHARACTER."  feed() decodes
-        # inline once the stream has started.
-        text = raw.decode(self._char_enc, "replace")
-        if self._at_start:
-            # "One leading U+FEFF BYTE ORDER MARK character must be ignored
-            # if any are present."
-            self._at_start = False
-            if text[:1] == "\ufeff":
-                text = text[1:]
-        return text
+    def _skip_bom(self, data: bytes) -> bytes:
+        """Drop a byte order mark at the start of the stream: "One leading
+        U+FEFF BYTE ORDER MARK character must be ignored if any are
+        present."  Return what follows it, or b"" while it may still come."""
+        start = self._start + data
+        if len(start) < 3 and _BOM.startswith(start):
+            self._start = start
+            return b""
+        self._at_start = False
+        self._start = b""
+        return start[3:] if start[:3] == _BOM else start
 
     def _finish_long_line(self, lines: bytes) -> bytes:
         """End the line that spans the tail's chunks with the first line of
@@ -419,14 +433,15 @@ class EventStreamParser:
         self._tail_size = 0
         self._check_size()
         field, _, value = pieces[0].partition(b":")
-        if field == b"data" and value and not self._at_start:
+        if field == b"data" and value:
             # A long data value (a whole document sent as one event) is
             # joined and decoded once, without copying the line around it.
             pieces[0] = value[1:] if value[:1] == b" " else value
-            self._data.append(self._decode(b"".join(pieces)))
+            self._data.append(b"".join(pieces).decode(self._char_enc, "replace"))
             self._in_block = True
         else:
-            self._take_lines([self._decode(b"".join(pieces))], False)
+            line = b"".join(pieces).decode(self._char_enc, "replace")
+            self._take_lines([line], False)
         return lines[line_end:]
 
     def _check_size(self) -> None:
@@ -796,7 +811,9 @@ class SSEClient(_ParserState):
         feed = self._parser.feed
         try:
             for chunk in chunks:
-                yield from feed(chunk)
+                events = feed(chunk)
+                if events:
+                    yield from events
         except Exception:
             if not self._closed:
                 raise
