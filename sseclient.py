@@ -364,7 +364,7 @@ class EventStreamParser:
         # sequences of bytes that are not valid UTF-8 sequences must be
         # interpreted as the U+FFFD REPLACEMENT CHARACTER."
         text = lines.decode(self._char_enc, "replace")
-        if has_cr or "\r" in text:
+        if has_cr:
             # From here on, LF is the only line end.
             text = text.replace("\r\n", "\n").replace("\r", "\n")
         if finished_long_line:
@@ -391,15 +391,17 @@ class EventStreamParser:
         for block in blocks:
             # The common cases, worth their own paths: one `data` line, or
             # only `data: ` lines.
-            if block.startswith("data:"):
+            if block.startswith("data: "):
                 if "\n" not in block:
-                    value = block[6:] if block[5:6] == " " else block[5:]
-                    events.append(Event(last_id, "message", value))
+                    events.append(Event(last_id, "message", block[6:]))
                     continue
-                if block[5:6] == " " and block.count("\n") == block.count("\ndata: "):
+                if block.count("\n") == block.count("\ndata: "):
                     value = block[6:].replace("\ndata: ", "\n")
                     events.append(Event(last_id, "message", value))
                     continue
+            elif block.startswith("data:") and "\n" not in block:
+                events.append(Event(last_id, "message", block[5:]))
+                continue
             event = self._take_lines(block.split("\n"), True)
             last_id = self.last_event_id
             if event is not None:
