@@ -1952,11 +1952,12 @@ def _open_events(
     """The events of the URL, the file or standard input (``-``)."""
     if args.source == "-":
         logger.info("reading events from standard input")
-        stdin = cast("io.BufferedIOBase", sys.stdin.buffer)
-        return SSEClient(_read1_chunks(stdin))
+        # SSEClient reads a file with read1, which returns what one read of a
+        # pipe gives instead of waiting to fill a buffer.
+        return SSEClient(sys.stdin.buffer)
     if not _is_url(args.source):
         logger.info("reading events from %s", args.source)
-        return SSEClient(_read1_chunks(_open_file(args.source)))
+        return SSEClient(_open_file(args.source))
     return _connect(args.source, args)
 
 
@@ -1967,17 +1968,6 @@ def _open_file(path: str) -> io.BufferedIOBase:
         raise SSEError(
             f"{path}: no such file (a URL starts with http:// or https://)"
         ) from None
-
-
-def _read1_chunks(file: io.BufferedIOBase) -> Iterator[bytes]:
-    """The file's bytes, each chunk as soon as it is in: `read1` returns what
-    one read of a pipe gives instead of waiting to fill a buffer."""
-    with file:
-        while True:
-            chunk = file.read1(65536)
-            if not chunk:
-                return
-            yield chunk
 
 
 @contextlib.contextmanager
