@@ -1111,6 +1111,11 @@ def _status_text(status: int) -> str:
         return str(status)
 
 
+def _check_max_attempts(max_attempts: int | None) -> None:
+    if max_attempts is not None and max_attempts < 1:
+        raise ValueError("max_attempts must be at least 1, or None to retry forever")
+
+
 class _Reconnection:
     """The rules of one reconnecting event stream, without any I/O.
 
@@ -1152,10 +1157,7 @@ class _Reconnection:
     ) -> None:
         if retry < 0 or max_retry_delay < 0:
             raise ValueError("retry and max_retry_delay must not be negative")
-        if max_attempts is not None and max_attempts < 1:
-            raise ValueError(
-                "max_attempts must be at least 1, or None to retry forever"
-            )
+        _check_max_attempts(max_attempts)
         self.url = url
         self._headers = {"Accept": "text/event-stream", "Cache-Control": "no-cache"}
         for name, value in (headers or {}).items():
@@ -1171,7 +1173,8 @@ class _Reconnection:
         )
         self._initial_retry = retry
         self._max_delay = max_retry_delay / 1000
-        self._max_attempts = max_attempts
+        #: Failed attempts in a row that make it give up (None: never).
+        self.max_attempts = max_attempts
         self._random = random
         #: Connection attempts in a row that failed (delivered no event).
         self.failures = 0
@@ -1255,7 +1258,7 @@ class _Reconnection:
             self.failures = 0
         else:
             self.failures += 1
-            if self._max_attempts is not None and self.failures >= self._max_attempts:
+            if self.max_attempts is not None and self.failures >= self.max_attempts:
                 logger.warning(
                     "giving up on %s after %d failed attempts", self.url, self.failures
                 )
@@ -1355,6 +1358,19 @@ class _StreamPosition:
         """The reconnection time in milliseconds (the server's ``retry:``, or
         the initial ``retry`` option)."""
         return self._policy.retry
+
+    @property
+    def max_attempts(self) -> int | None:
+        """Failed attempts in a row after which the stream gives up with
+        `RetriesExhausted` (``None``: it never does).  It may be changed
+        while the stream runs: say, 1 until a first event has come, to fail
+        fast on a wrong URL, then ``None`` to ride out any outage."""
+        return self._policy.max_attempts
+
+    @max_attempts.setter
+    def max_attempts(self, value: int | None) -> None:
+        _check_max_attempts(value)
+        self._policy.max_attempts = value
 
 
 class EventSource(_StreamPosition):
@@ -1974,10 +1990,11 @@ def _open_file(path: str) -> io.BufferedIOBase:
 def _connect(url: str, args: argparse.Namespace) -> Iterator[Iterable[Event]]:
     """The events of the URL, across reconnections unless ``--no-reconnect``.
 
-    The first attempt that fails ends the command (``max_attempts=1``): it
-    says at once that the URL is wrong or the server down, rather than
-    retrying in silence; a connection that delivered events is followed by
-    another, with Last-Event-ID, after the server's reconnection time.
+    Until the first event, a failed attempt ends the command: it says at
+    once that the URL is wrong or the server down, rather than retrying in
+    silence.  Once events have come, drops and outages are ridden out as a
+    browser would: reconnecting with Last-Event-ID, backing off while the
+    server stays away.
     """
     data = args.data
     stream = connect(
@@ -1990,7 +2007,13 @@ def _connect(url: str, args: argparse.Namespace) -> Iterator[Iterable[Event]]:
         timeout=args.timeout or _DEFAULT_TIMEOUT,
     )
     with stream:
-        yield stream._connection() if args.no_reconnect else stream
+        yield stream._connection() if args.no_reconnect else _retry_once_up(stream)
+
+
+def _retry_once_up(stream: EventSource) -> Iterator[Event]:
+    for event in stream:
+        stream.max_attempts = None
+        yield event
 
 
 def _print_events(

@@ -265,6 +265,26 @@ def test_max_events_counts_only_the_events_shown(server: HTTPServer) -> None:
 # -- exit status ----------------------------------------------------------------
 
 
+def test_an_outage_after_events_is_ridden_out(server: HTTPServer) -> None:
+    # Once a connection has delivered, failed attempts are retried (the first
+    # attempt failing would end the command, as the tests below show).
+    for body, status in [
+        (b"retry: 10\nid: 1\ndata: one\n\n", 200),
+        (b"restarting", 503),
+        (b"restarting", 503),
+        (b"id: 2\ndata: two\n\n", 200),
+        (b"", 204),
+    ]:
+        server.expect_ordered_request("/stream").respond_with_data(
+            body, status=status, content_type="text/event-stream"
+        )
+    result = run_cli("--json", server.url_for("/stream"))
+    assert result.returncode == 0, result.stderr
+    assert [event["data"] for event in json_lines(result.stdout)] == ["one", "two"]
+    sent = [request.headers.get("Last-Event-ID") for request in requests_seen(server)]
+    assert sent == [None, "1", "1", "1", "2"]
+
+
 def test_204_at_once_exits_0(server: HTTPServer) -> None:
     server.expect_request("/stream").respond_with_data("", status=204)
     result = run_cli(server.url_for("/stream"))

@@ -290,6 +290,15 @@ def test_bad_options_are_refused(options: dict[str, int]) -> None:
         policy(**options)
 
 
+def test_max_attempts_can_change_while_the_stream_runs() -> None:
+    stream = connect("http://127.0.0.1:9/never-opened", max_attempts=1)
+    stream.max_attempts = None
+    assert stream.max_attempts is None
+    with pytest.raises(ValueError):
+        stream.max_attempts = 0
+    stream.close()
+
+
 def test_event_dump_parses_back_to_the_event() -> None:
     events = [
         Event(data="one"),
