@@ -379,6 +379,27 @@ class EventStreamParser:
                 self._check_size()
         return events
 
+    def iter_events(self, chunks: Iterable[bytes]) -> Iterator[Event]:
+        """The events of a whole stream, given as an iterable of chunks:
+        each as soon as the chunk that completes it is in, as `feed` would
+        give them; `end` when the chunks run out.
+
+        The loop is here, not in the caller, so that a chunk without a line
+        end (tiny chunks are common from a slow stream) costs no call.
+        """
+        feed = self.feed
+        for data in chunks:
+            if 10 in data or 13 in data or self._at_start or self._after_cr:
+                events = feed(data)
+                if events:
+                    yield from events
+            elif data:
+                self._tail.append(data)
+                self._tail_size += len(data)
+                if self._block_size + self._tail_size > self._limit:
+                    self._check_size()
+        self.end()
+
     def _take_text(self, text: str, events: list[Event]) -> None:
         """Parse complete lines (`text` ends with a line end)."""
         if self._in_block:
@@ -794,7 +815,11 @@ class SSEClient(_ParserState):
     ) -> None:
         self._event_source = event_source
         self._parser = EventStreamParser(char_enc, max_event_size)
-        self._events = self._read_events(_byte_chunks(event_source))
+        chunks = _byte_chunks(event_source)
+        if hasattr(event_source, "close"):
+            # close() may cut a read short from another thread.
+            chunks = self._until_closed(chunks)
+        self._events = self._parser.iter_events(chunks)
 
     @property
     def last_id(self) -> str | None:
@@ -809,18 +834,13 @@ class SSEClient(_ParserState):
             return self._event_source.retry
         return self._parser.retry
 
-    def _read_events(self, chunks: Iterator[bytes]) -> Generator[Event, None, None]:
-        feed = self._parser.feed
+    def _until_closed(self, chunks: Iterator[bytes]) -> Iterator[bytes]:
         try:
-            for chunk in chunks:
-                events = feed(chunk)
-                if events:
-                    yield from events
+            yield from chunks
         except Exception:
             if not self._closed:
                 raise
             # close() cut short a read in another thread: no error, the end.
-        self._parser.end()
 
     def events(self) -> Iterator[Event]:
         """The stream's events, each yielded as soon as it is complete."""

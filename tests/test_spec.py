@@ -72,6 +72,28 @@ def check_stream(data, events, last_event_id=None, retry=None):
         assert got == expected, (
             f"{label} {chunks!r}: got {got!r}, expected {expected!r}"
         )
+        got = iter_all(chunks)
+        assert got == expected, (
+            f"iter_events {label} {chunks!r}: got {got!r}, expected {expected!r}"
+        )
+
+
+def iter_all(chunks):
+    """Run ``chunks`` through ``iter_events``, checking that every event the
+    bytes so far complete has been yielded before the next chunk is pulled."""
+    p = sseclient.EventStreamParser()
+    got = []
+
+    def source():
+        received = b""
+        for chunk in chunks:
+            assert got == reference.parse(received)[0], f"late after {received!r}"
+            received += chunk
+            yield chunk
+        assert got == reference.parse(received)[0]
+
+    got.extend(as_tuple(ev) for ev in p.iter_events(source()))
+    return got, p.last_event_id, p.retry
 
 
 def cases(*items):
