@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import random
 import socket
 import ssl
 from typing import Any
@@ -26,6 +25,7 @@ from test_reconnect import (  # noqa: F401  (certificate is a fixture)
     Step,
     certificate,
     numbers,
+    random_drops_and_errors,
     tls_server,
 )
 
@@ -88,20 +88,7 @@ async def test_every_event_arrives_once_in_order_across_drops(
 
 
 async def test_random_drops_and_errors_lose_and_repeat_nothing() -> None:
-    rng = random.Random(20240612)
-
-    def script(n: int) -> Step | Reply:
-        roll = rng.random()
-        if roll < 0.08:
-            return Reply(status=500, headers=(), body=b"oops", framing="length")
-        if roll < 0.16:
-            headers = (("Retry-After", "0"),)
-            return Reply(status=503, headers=headers, framing="length")
-        drop = rng.choice([*DROP_KINDS, None])
-        framing = rng.choice(["chunked", "close"])
-        return Step(rng.randint(1, 25), drop, framing)
-
-    stream = NumberedStream(400, script)
+    stream = NumberedStream(400, random_drops_and_errors(20240612))
     with EventServer(stream) as server:
         events = await read_all(aconnect(server.url, **FAST))
     assert numbers(events) == list(range(1, 401))

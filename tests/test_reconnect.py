@@ -407,8 +407,10 @@ def test_the_incomplete_event_before_a_drop_is_never_delivered() -> None:
     assert [r.headers.get("last-event-id") for r in server.requests] == [None, "1", "2"]
 
 
-def test_random_drops_and_errors_lose_and_repeat_nothing() -> None:
-    rng = random.Random(20240611)
+def random_drops_and_errors(seed: int) -> Callable[[int], Step | Reply]:
+    """A seeded script: 500s, 503s with Retry-After, and connections that
+    send a few events, then drop at a random kind of place (or end)."""
+    rng = random.Random(seed)
 
     def script(n: int) -> Step | Reply:
         roll = rng.random()
@@ -421,7 +423,11 @@ def test_random_drops_and_errors_lose_and_repeat_nothing() -> None:
         framing = rng.choice(["chunked", "close"])
         return Step(rng.randint(1, 25), drop, framing)
 
-    stream = NumberedStream(600, script)
+    return script
+
+
+def test_random_drops_and_errors_lose_and_repeat_nothing() -> None:
+    stream = NumberedStream(600, random_drops_and_errors(20240611))
     with EventServer(stream) as server:
         events = list(connect(server.url, **FAST))
     assert numbers(events) == list(range(1, 601))
