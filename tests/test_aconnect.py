@@ -24,6 +24,7 @@ from test_reconnect import (  # noqa: F401  (certificate is a fixture)
     NumberedStream,
     Step,
     certificate,
+    errors_then_events,
     numbers,
     random_drops_and_errors,
     tls_server,
@@ -195,13 +196,7 @@ async def test_an_unretried_status_on_reconnection_raises_after_the_events() -> 
 
 
 async def test_server_errors_are_retried() -> None:
-    statuses = iter([500, 502, 503, 504, 429])
-
-    def script(n: int) -> Step | Reply:
-        status = next(statuses, None)
-        return Step(5) if status is None else Reply(status=status, framing="length")
-
-    stream = NumberedStream(3, script)
+    stream = NumberedStream(3, errors_then_events(500, 502, 503, 504, 429))
     with EventServer(stream) as server:
         assert numbers(await read_all(aconnect(server.url, **FAST))) == [1, 2, 3]
     assert len(server.requests) == 7

@@ -511,14 +511,19 @@ def test_a_wrong_content_type_raises_at_once() -> None:
     assert len(server.requests) == 1
 
 
-def test_server_errors_are_retried() -> None:
-    replies = iter([500, 502, 503, 504, 429])
+def errors_then_events(*statuses: int) -> Callable[[int], Step | Reply]:
+    """A script: answer these statuses in turn, then send the events."""
+    replies = iter(statuses)
 
     def script(n: int) -> Step | Reply:
         status = next(replies, None)
         return Step(5) if status is None else Reply(status=status, framing="length")
 
-    stream = NumberedStream(3, script)
+    return script
+
+
+def test_server_errors_are_retried() -> None:
+    stream = NumberedStream(3, errors_then_events(500, 502, 503, 504, 429))
     with EventServer(stream) as server:
         assert numbers(list(connect(server.url, **FAST))) == [1, 2, 3]
     assert len(server.requests) == 7
