@@ -92,6 +92,10 @@ DEFAULT_MAX_EVENT_SIZE = 64 * 1024 * 1024
 
 _BOM = b"\xef\xbb\xbf"  # U+FEFF in UTF-8
 
+# An unfinished line longer than this (in bytes) is finished on its own, so
+# that a long data value is decoded without copying the line around it.
+_LONG_LINE = 65536
+
 
 class SSEError(Exception):
     """Base class of every error this module raises."""
@@ -284,10 +288,17 @@ class EventStreamParser:
         #: The spec's "last event ID string": the ID buffer as it stood at the
         #: last blank line.  This is what a reconnection sends.
         self.last_event_id = last_event_id
-        #: The last valid ``retry:`` value, in milliseconds.
+        #: The last valid ``retry:`` value, in milliseconds (a value of more
+        #: than 4300 digits, too long for `int`, counts as `sys.maxsize`).
         self.retry: int | None = None
         self._char_enc = char_enc
         self._limit = sys.maxsize if max_event_size is None else max_event_size
+        # The bytes of the unfinished last line, as the chunks brought them.
+        # They are decoded once the line is complete, so a character split
+        # between chunks needs no incremental decoder, and a long line is
+        # joined once rather than on every chunk.  (The list is only ever
+        # emptied, never replaced: `iter_events` holds on to it.)
+        self._tail: list[bytes] = []
         self.end()
 
     def end(self) -> None:
@@ -299,21 +310,17 @@ class EventStreamParser:
         # The last chunk ended in CR, so an LF that starts the next one is the
         # second half of a CRLF, not a line end of its own.
         self._after_cr = False
-        # The bytes of the unfinished last line, as the chunks brought them.
-        # They are decoded once the line is complete, so a character split
-        # between chunks needs no incremental decoder, and a long line is
-        # joined once rather than on every chunk.
-        self._tail: list[bytes] = []
+        self._tail.clear()
         self._tail_size = 0
-        self._start_block()
+        self._start_event()
 
-    def _start_block(self) -> None:
-        # The fields of an event whose first lines came in earlier chunks.
-        self._in_block = False
-        self._block_size = 0
+    def _start_event(self) -> None:
+        # The buffers of the event being read, while its lines come in.
+        self._in_event = False  # a line of it has been read
+        self._event_size = 0  # the length of those lines
         self._data: list[str] = []
         self._event_type = ""
-        self._block_retry: int | None = None
+        self._event_retry: int | None = None
         # Browsers start each connection's ID buffer from the last event ID
         # string, so an ID survives a reconnection.
         self._id_buffer = self.last_event_id
@@ -324,113 +331,101 @@ class EventStreamParser:
         A chunk is kept, not copied, until its last line is complete: do not
         change a ``bytearray`` after passing it.
         """
-        # This is the hot path: per chunk it does what it must and no more.
-        if self._at_start:
-            data = self._skip_bom(data)
-        if self._after_cr and data:
-            self._after_cr = False
-            if data[0] == 10:
-                data = data[1:]
-        # "Lines must be separated by either a U+000D CARRIAGE RETURN U+000A
-        # LINE FEED (CRLF) character pair, a single U+000A LINE FEED (LF)
-        # character, or a single U+000D CARRIAGE RETURN (CR) character."
-        # (`10 in data` is much cheaper than `b"\n" in data`.)
-        has_cr = 13 in data
-        if not has_cr and 10 not in data:
-            if data:
-                self._tail.append(data)
-                self._tail_size += len(data)
-                if self._block_size + self._tail_size > self._limit:
-                    self._check_size()
-            return []
-        end = data.rfind(b"\n")
-        if has_cr:
-            end = max(end, data.rfind(b"\r"))
-        end += 1
-        if end == len(data):
-            lines, rest = data, b""
-            self._after_cr = has_cr and data[-1] == 13
-        else:
-            lines, rest = data[:end], data[end:]
-        finished_long_line = False
-        if len(self._tail) == 1:
-            lines = self._tail[0] + lines
-        elif self._tail:
-            lines = self._finish_long_line(lines)
-            finished_long_line = True
-        self._tail = []
-        self._tail_size = 0
-        # Only whole lines are decoded, so no character is split.  "Bytes or
-        # sequences of bytes that are not valid UTF-8 sequences must be
-        # interpreted as the U+FFFD REPLACEMENT CHARACTER."
-        text = lines.decode(self._char_enc, "replace")
-        if has_cr:
-            # From here on, LF is the only line end.
-            text = text.replace("\r\n", "\n").replace("\r", "\n")
-        if finished_long_line:
-            text = text[1:]  # the long line's own line end
-        events: list[Event] = []
-        if text:
-            self._take_text(text, events)
-        if rest:
-            self._tail = [rest]
-            self._tail_size = len(rest)
-            if self._block_size + self._tail_size > self._limit:
-                self._check_size()
-        return events
+        return list(self._events((data,), end_stream=False))
 
     def iter_events(self, chunks: Iterable[bytes]) -> Iterator[Event]:
         """The events of a whole stream, given as an iterable of chunks:
         each as soon as the chunk that completes it is in, as `feed` would
         give them; `end` when the chunks run out.
 
-        The loop is here, not in the caller, so that a chunk without a line
-        end (tiny chunks are common from a slow stream) costs no call.
+        This is the fastest way to drive the parser: the loop over the chunks
+        runs inside it, so a chunk without a line end (tiny chunks are common
+        from a slow stream) costs no call.
         """
-        feed = self.feed
-        for data in chunks:
-            if 10 in data or 13 in data or self._at_start or self._after_cr:
-                events = feed(data)
-                if events:
-                    yield from events
-            elif data:
-                self._tail.append(data)
-                self._tail_size += len(data)
-                if self._block_size + self._tail_size > self._limit:
-                    self._check_size()
-        self.end()
+        return self._events(chunks, end_stream=True)
 
-    def _take_text(self, text: str, events: list[Event]) -> None:
-        """Parse complete lines (`text` ends with a line end)."""
-        if self._in_block:
-            text = self._finish_block(text, events)
-        if len(text) > self._limit:
-            self._check_block_sizes(text)
-        blocks = text.split("\n\n")
-        unfinished = blocks.pop()
-        last_id = self.last_event_id
-        for block in blocks:
-            # The common cases, worth their own paths: one `data` line, or
-            # only `data: ` lines.
-            if block.startswith("data: "):
-                if "\n" not in block:
-                    events.append(Event(last_id, "message", block[6:]))
+    def _events(self, chunks: Iterable[bytes], end_stream: bool) -> Iterator[Event]:
+        """The engine of `feed` and `iter_events`."""
+        # This loop is the hot path.  The state it touches on every chunk is
+        # kept in locals, and written back before another method reads it.
+        tail = self._tail
+        add_to_tail = tail.append
+        tail_size = self._tail_size
+        room = self._limit - self._event_size
+        plain = not (self._at_start or self._after_cr)
+        char_enc = self._char_enc
+        try:
+            for data in chunks:
+                if not plain:
+                    data = self._strip_start(data)
+                    plain = not (self._at_start or self._after_cr)
+                # "Lines must be separated by either a U+000D CARRIAGE RETURN
+                # U+000A LINE FEED (CRLF) character pair, a single U+000A LINE
+                # FEED (LF) character, or a single U+000D CARRIAGE RETURN (CR)
+                # character."  (`10 in data` is much cheaper than
+                # `b"\n" in data`.)
+                has_cr = 13 in data
+                if not has_cr and 10 not in data:
+                    if data:  # it goes on with the unfinished line
+                        add_to_tail(data)
+                        tail_size += len(data)
+                        if tail_size > room:
+                            self._tail_size = tail_size
+                            self._check_size()
                     continue
-                if block.count("\n") == block.count("\ndata: "):
-                    value = block[6:].replace("\ndata: ", "\n")
-                    events.append(Event(last_id, "message", value))
+                if tail_size > _LONG_LINE:
+                    self._tail_size = tail_size
+                    yield from self._events((self._end_long_line(data),), False)
+                    tail_size = self._tail_size
+                    room = self._limit - self._event_size
+                    plain = not self._after_cr
                     continue
-            elif block.startswith("data:") and "\n" not in block:
-                events.append(Event(last_id, "message", block[5:]))
-                continue
-            event = self._take_lines(block.split("\n"), True)
-            last_id = self.last_event_id
-            if event is not None:
-                events.append(event)
-        if unfinished:
-            self._take_lines(unfinished[:-1].split("\n"), False)
-            self._block_size += len(unfinished)
-            self._check_size()
+                end = data.rfind(b"\n")
+                if has_cr:
+                    end = max(end, data.rfind(b"\r"))
+                end += 1
+                if tail:
+                    add_to_tail(data[:end])
+                    lines = b"".join(tail)
+                    tail.clear()
+                else:
+                    lines = data[:end]
+                tail_size = len(data) - end
+                if tail_size:
+                    add_to_tail(data[end:])
+                elif has_cr and data[-1] == 13:
+                    self._after_cr = True
+                    plain = False
+                # Only whole lines are decoded, so no character is split.
+                # "Bytes or sequences of bytes that are not valid UTF-8
+                # sequences must be interpreted as the U+FFFD REPLACEMENT
+                # CHARACTER."
+                text = lines.decode(char_enc, "replace")
+                if has_cr:
+                    # From here on, LF is the only line end.
+                    text = text.replace("\r\n", "\n").replace("\r", "\n")
+                events = self._take_text(text)
+                room = self._limit - self._event_size
+                if tail_size > room:
+                    self._tail_size = tail_size
+                    self._check_size()
+                yield from events
+            if end_stream:
+                self.end()
+                tail_size = 0
+        finally:
+            self._tail_size = tail_size
+
+    def _strip_start(self, data: bytes) -> bytes:
+        """Drop what starts a chunk but is not text: the byte order mark
+        that may start a stream, the LF of a CRLF that the last chunk split."""
+        if self._at_start:
+            data = self._skip_bom(data)
+        if self._after_cr and data:
+            self._after_cr = False
+            if data[0] == 10:
+                data = data[1:]
+        return data
 
     def _skip_bom(self, data: bytes) -> bytes:
         """Drop a byte order mark at the start of the stream: "One leading
@@ -444,80 +439,124 @@ class EventStreamParser:
         self._start = b""
         return start[3:] if start[:3] == _BOM else start
 
-    def _finish_long_line(self, lines: bytes) -> bytes:
-        """End the line that spans the tail's chunks with the first line of
-        `lines`; return `lines` from that line's line end on."""
-        cr, lf = lines.find(b"\r"), lines.find(b"\n")
+    def _end_long_line(self, data: bytes) -> bytes:
+        """End the long line in the tail with `data`'s first line; return
+        what follows that line's line end."""
+        cr, lf = data.find(b"\r"), data.find(b"\n")
         line_end = lf if cr < 0 or 0 <= lf < cr else cr
         pieces = self._tail
-        pieces.append(lines[:line_end])
-        self._block_size += self._tail_size + line_end + 1
-        self._tail = []
-        self._tail_size = 0
-        self._check_size()
+        pieces.append(data[:line_end])
+        size = self._event_size + self._tail_size + line_end
+        if size > self._limit:
+            raise EventTooLarge(size, self._limit)
         field, _, value = pieces[0].partition(b":")
         if field == b"data" and value:
             # A long data value (a whole document sent as one event) is
             # joined and decoded once, without copying the line around it.
             pieces[0] = value[1:] if value[:1] == b" " else value
             self._data.append(b"".join(pieces).decode(self._char_enc, "replace"))
-            self._in_block = True
         else:
             line = b"".join(pieces).decode(self._char_enc, "replace")
-            self._take_lines([line], False)
-        return lines[line_end:]
+            self._take_lines([line])
+        pieces.clear()
+        self._tail_size = 0
+        self._in_event = True
+        self._event_size = size + 1
+        rest = data[line_end + 1 :]
+        if data[line_end] == 13:  # a CR, perhaps the first half of a CRLF
+            if rest[:1] == b"\n":
+                rest = rest[1:]
+            elif not rest:
+                self._after_cr = True
+        return rest
 
     def _check_size(self) -> None:
         """Raise EventTooLarge if the unfinished event is over the limit."""
-        size = self._block_size + self._tail_size
+        size = self._event_size + self._tail_size
         if size > self._limit:
             raise EventTooLarge(size, self._limit)
 
-    def _check_block_sizes(self, text: str) -> None:
-        # Only called for a text longer than the limit, so rarely.
-        size = max(len(block) for block in text.split("\n\n"))
-        if size > self._limit:
-            raise EventTooLarge(size, self._limit)
-
-    def _finish_block(self, text: str, events: list[Event]) -> str:
-        """Feed `text` to an event begun in earlier chunks; return what follows
-        the event's blank line, or "" if the blank line is not in yet."""
-        if text[0] == "\n":
-            lines, rest = [], text[1:]
+    def _take_text(self, text: str) -> list[Event]:
+        """Parse complete lines (`text` ends with a line end)."""
+        if self._event_size + len(text) > self._limit:
+            self._check_sizes(text)
+        # The commonest text of all, worth its own path: whole events of one
+        # `data: ` line each, split apart by a single call.
+        if not self._in_event and text.startswith("data: ") and text.endswith("\n\n"):
+            values = text[6:-2].split("\n\ndata: ")
+            if text.count("\n") == 2 * len(values):  # no other line in there
+                last_id = self.last_event_id
+                return [Event(last_id, "message", value) for value in values]
+        lines = text.split("\n")
+        lines.pop()  # "" after the last line end
+        events = self._take_lines(lines)
+        if not lines[-1]:
+            self._in_event = False
+            self._event_size = 0
+            return events
+        # The text ends inside an event: how much of it is in?
+        blank_line = text.rfind("\n\n")
+        if blank_line >= 0:
+            self._event_size = len(text) - blank_line - 2
+        elif not lines[0]:
+            self._event_size = len(text) - 1
         else:
-            head, blank, rest = text.partition("\n\n")
-            self._block_size += len(head)
-            self._check_size()
-            if not blank:
-                self._take_lines(text[:-1].split("\n"), False)
-                return ""
-            lines = head.split("\n")
-        event = self._take_lines(lines, True)
-        if event is not None:
-            events.append(event)
-        return rest
+            self._event_size += len(text)
+        self._in_event = True
+        return events
 
-    def _take_lines(self, lines: list[str], blank_line_follows: bool) -> Event | None:
-        """Process the field lines of one event, continuing what earlier
-        chunks began; if the event's blank line follows them, dispatch it.
+    def _check_sizes(self, text: str) -> None:
+        """Raise EventTooLarge if an event that ends in `text` is over the
+        limit (the one that it leaves unfinished is checked by `feed`)."""
+        size = 0
+        if self._in_event and text[0] != "\n":
+            # The text continues an event.
+            blank_line = text.find("\n\n")
+            size = self._event_size + (len(text) if blank_line < 0 else blank_line)
+        if len(text) > self._limit:
+            size = max(size, *(len(event) for event in text.split("\n\n")))
+        if size > self._limit:
+            raise EventTooLarge(size, self._limit)
 
-        `lines` holds no blank line but perhaps a leading one, which only
-        repeats the reset that ended the event before."""
+    def _take_lines(self, lines: list[str]) -> list[Event]:
+        """Process lines, continuing the event that earlier lines began;
+        at each blank line, dispatch the event."""
+        events: list[Event] = []
         data = self._data
         event_type = self._event_type
         id_buffer = self._id_buffer
-        retry = self._block_retry
+        retry = self._event_retry
         for line in lines:
+            if not line:
+                # Dispatch.  "Set the last event ID string of the event
+                # source to the value of the last event ID buffer."
+                self.last_event_id = id_buffer
+                # "If the data buffer is an empty string, set the data
+                # buffer and the event type buffer to the empty string and
+                # return."  Otherwise "if the data buffer's last character
+                # is a U+000A LINE FEED (LF) character, then remove the last
+                # character from the data buffer": the LF after the last line.
+                if data:
+                    value = "\n".join(data)
+                    events.append(
+                        Event(id_buffer, event_type or "message", value, retry)
+                    )
+                    data = []
+                event_type = ""
+                retry = None
+                continue
             # "Collect the characters on the line before the first U+003A
             # COLON character (:), and let field be that string.  Collect the
             # characters on the line after the first U+003A COLON character
             # (:), and let value be that string.  If value starts with a
-            # U+0020 SPACE character, remove it from value."  A line with no
-            # colon is a field with an empty value, and a comment (a line
-            # starting with a colon) is a field named "", which is ignored.
-            field, _, value = line.partition(":")
-            if value[:1] == " ":
-                value = value[1:]
+            # U+0020 SPACE character, remove it from value."  Splitting at
+            # the first ": " does all that at once, unless a colon comes
+            # before it.  A line with no colon is a field with an empty value,
+            # and a comment (a line starting with a colon) is a field named
+            # "", which is ignored.
+            field, _, value = line.partition(": ")
+            if ":" in field:
+                field, _, value = line.partition(":")
             if field == "data":
                 data.append(value)
             elif field == "event":
@@ -530,27 +569,20 @@ class EventStreamParser:
             elif field == "retry" and value.isdigit() and value.isascii():
                 # "If the field value consists of only ASCII digits, then
                 # interpret the field value as an integer in base ten."
-                self.retry = retry = int(value)
-        if not blank_line_follows:
-            self._in_block = True
-            self._event_type = event_type
-            self._id_buffer = id_buffer
-            self._block_retry = retry
-            return None
-        # Dispatch: "Set the last event ID string of the event source to the
-        # value of the last event ID buffer."
-        self.last_event_id = self._id_buffer = id_buffer
-        if self._in_block:
-            self._start_block()
-        elif data:
-            self._data = []
-        # "If the data buffer is an empty string, set the data buffer and the
-        # event type buffer to the empty string and return."
-        if not data:
-            return None
-        # "If the data buffer's last character is a U+000A LINE FEED (LF)
-        # character, then remove the last character from the data buffer."
-        return Event(id_buffer, event_type or "message", "\n".join(data), retry)
+                self.retry = retry = _milliseconds(value)
+        self._data = data
+        self._event_type = event_type
+        self._id_buffer = id_buffer
+        self._event_retry = retry
+        return events
+
+
+def _milliseconds(digits: str) -> int:
+    """A ``retry:`` value as an int, even one too long for `int`."""
+    try:
+        return int(digits)
+    except ValueError:
+        return sys.maxsize
 
 
 # ---------------------------------------------------------------------------

@@ -11,6 +11,8 @@ explicit expected events. Every case is also:
   has been received (no event held back, none emitted early).
 """
 
+import sys
+
 import pytest
 import reference
 
@@ -882,3 +884,56 @@ def test_max_event_size_none_disables_limit():
     out = _feed_big(p, 65 * MIB)
     assert len(out) == 1
     assert len(out[0].data) == 65 * MIB
+
+
+# ---------------------------------------------------------------------------
+# Lines longer than a chunk by far: the parser finishes such a line on its
+# own (sseclient._LONG_LINE), so every way one can end is checked here.
+# ---------------------------------------------------------------------------
+
+LONG = b"x\xc3\xa9" * 40_000  # 120,000 bytes, a 2-byte character repeating
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(b"data: " + LONG + b"\n\n", id="data-lf"),
+        pytest.param(b"data:" + LONG + b"\r\n\r\n", id="data-no-space-crlf"),
+        pytest.param(b"data: " + LONG + b"\r\rdata: b\r\r", id="data-cr-then-more"),
+        pytest.param(b"data: a\ndata: " + LONG + b"\ndata: b\n\n", id="middle-line"),
+        pytest.param(b"id: " + LONG + b"\ndata: x\n\n", id="long-id"),
+        pytest.param(b": " + LONG + b"\ndata: x\n\n", id="long-comment"),
+        pytest.param(b"event: " + LONG + b"\r\ndata: x\r\n\r\n", id="long-event"),
+        pytest.param(b"data: " + LONG + b"\n", id="unterminated-event"),
+        pytest.param(b"data: " + LONG, id="unterminated-line"),
+    ],
+)
+@pytest.mark.parametrize("size", [1000, 4096, 65_537])
+def test_long_lines(data, size):
+    assert len(LONG) > 65536
+    expected = reference.parse(data)
+    chunks = [data[i : i + size] for i in range(0, len(data), size)]
+    # ... and the line end split from the line, wherever it is.
+    cut = data.find(b"\r") if b"\r" in data else data.find(b"\n")
+    for pieces in (chunks, [data[:cut], data[cut : cut + 1], data[cut + 1 :]]):
+        parser = sseclient.EventStreamParser()
+        got = [as_tuple(event) for piece in pieces for event in parser.feed(piece)]
+        parser.end()
+        assert (got, parser.last_event_id, parser.retry) == expected
+        assert iter_all(pieces) == expected
+
+
+def test_long_line_counts_towards_the_limit():
+    parser = sseclient.EventStreamParser(max_event_size=100_000)
+    parser.feed(b"data: " + b"x" * 90_000)
+    with pytest.raises(sseclient.EventTooLarge):
+        parser.feed(b"x" * 20_000 + b"\n")
+
+
+def test_retry_too_long_for_int():
+    """Python's `int` refuses more than 4300 digits; such a retry still
+    counts, as the largest delay there is, rather than raise."""
+    parser = sseclient.EventStreamParser()
+    events = parser.feed(b"retry: " + b"9" * 5000 + b"\ndata: x\n\n")
+    assert [as_tuple(event) for event in events] == [E("x", retry=sys.maxsize)]
+    assert parser.retry == sys.maxsize
