@@ -321,7 +321,14 @@ class EventStreamParser:
 
     def feed(self, data: bytes) -> list[Event]:
         """Parse the next chunk of the stream; return the events it ends."""
-        return list(self._events((data,), end_stream=False))
+        if 10 in data or 13 in data or self._at_start or self._after_cr:
+            return list(self._events((data,), end_stream=False))
+        # No line end: the unfinished line goes on.  (Tiny chunks are common
+        # from a slow stream, so this case is spared the engine's start-up.)
+        self._tail += data
+        if len(self._tail) + self._event_size > self._limit:
+            self._check_size()
+        return []
 
     def iter_events(self, chunks: Iterable[bytes]) -> Iterator[Event]:
         """The events of a whole stream, given as an iterable of chunks:
