@@ -359,12 +359,12 @@ class EventStreamParser:
             # U+000A LINE FEED (CRLF) character pair, a single U+000A LINE
             # FEED (LF) character, or a single U+000D CARRIAGE RETURN (CR)
             # character."  (`10 in data` is much cheaper than `b"\n" in data`.)
-            has_cr = 13 in data
-            if not has_cr and 10 not in data:
+            if 10 not in data and 13 not in data:
                 tail += data  # the unfinished line goes on
                 if len(tail) > room:
                     self._check_size()
                 continue
+            has_cr = 13 in data
             if len(tail) > _LONG_LINE:
                 # The line ends, and it is too long to copy about: finish it
                 # on its own, then go on with the rest of the chunk.
