@@ -321,7 +321,12 @@ class EventStreamParser:
 
     def feed(self, data: bytes) -> list[Event]:
         """Parse the next chunk of the stream; return the events it ends."""
-        if 10 in data or 13 in data or self._at_start or self._after_cr:
+        try:
+            line_end = 10 in data or 13 in data
+        except TypeError:
+            _refuse_text(data)
+            raise
+        if line_end or self._at_start or self._after_cr:
             return list(self._events((data,), end_stream=False))
         # No line end: the unfinished line goes on.  (Tiny chunks are common
         # from a slow stream, so this case is spared the engine's start-up.)
@@ -351,71 +356,76 @@ class EventStreamParser:
         # An Event made by object.__new__ and four stores costs a third less
         # than a call of Event(...), whose __init__ is Python code.
         new_event = object.__new__
-        for data in chunks:
-            if not plain:
-                data = self._strip_start(data)
-                plain = not (self._at_start or self._after_cr)
-            # "Lines must be separated by either a U+000D CARRIAGE RETURN
-            # U+000A LINE FEED (CRLF) character pair, a single U+000A LINE
-            # FEED (LF) character, or a single U+000D CARRIAGE RETURN (CR)
-            # character."  (`10 in data` is much cheaper than `b"\n" in data`.)
-            if 10 not in data and 13 not in data:
-                tail += data  # the unfinished line goes on
+        data: object = None
+        try:
+            for data in chunks:
+                if not plain:
+                    data = self._strip_start(data)
+                    plain = not (self._at_start or self._after_cr)
+                # "Lines must be separated by either a U+000D CARRIAGE RETURN
+                # U+000A LINE FEED (CRLF) character pair, a single U+000A LINE
+                # FEED (LF) character, or a single U+000D CARRIAGE RETURN (CR)
+                # character."  (`10 in data` is much cheaper than `b"\n" in data`.)
+                if 10 not in data and 13 not in data:
+                    tail += data  # the unfinished line goes on
+                    if len(tail) > room:
+                        self._check_size()
+                    continue
+                has_cr = 13 in data
+                if len(tail) > _LONG_LINE:
+                    # The line ends, and it is too long to copy about: finish it
+                    # on its own, then go on with the rest of the chunk.
+                    yield from self._events((self._end_long_line(data),), False)
+                    room = self._limit - self._event_size
+                    plain = not self._after_cr
+                    continue
+                end = data.rfind(b"\n")
+                if has_cr:
+                    end = max(end, data.rfind(b"\r"))
+                end += 1
+                # Only whole lines are decoded, so no character is split.  "Bytes
+                # or sequences of bytes that are not valid UTF-8 sequences must be
+                # interpreted as the U+FFFD REPLACEMENT CHARACTER."
+                if tail:
+                    tail += data[:end]
+                    text = tail.decode(char_enc, "replace")
+                    tail.clear()
+                else:
+                    text = data[:end].decode(char_enc, "replace")
+                if end < len(data):
+                    tail += data[end:]
+                elif has_cr and data[-1] == 13:
+                    self._after_cr = True
+                    plain = False
+                if has_cr:
+                    # From here on, LF is the only line end.
+                    text = text.replace("\r\n", "\n").replace("\r", "\n")
+                elif (
+                    not self._in_event
+                    and text.startswith("data: ")
+                    and text.endswith("\n\n")
+                ):
+                    # The commonest text of all, worth its own path: whole events
+                    # of one `data: ` line each, split apart by one call.
+                    values = text[6:-2].split("\n\ndata: ")
+                    if text.count("\n") == 2 * len(values) and len(text) <= room:
+                        last_id = self.last_event_id
+                        for value in values:
+                            event = new_event(Event)
+                            event.id = last_id
+                            event.event = "message"
+                            event.data = value
+                            event.retry = None
+                            yield event
+                        continue
+                events = self._take_text(text)
+                room = self._limit - self._event_size
                 if len(tail) > room:
                     self._check_size()
-                continue
-            has_cr = 13 in data
-            if len(tail) > _LONG_LINE:
-                # The line ends, and it is too long to copy about: finish it
-                # on its own, then go on with the rest of the chunk.
-                yield from self._events((self._end_long_line(data),), False)
-                room = self._limit - self._event_size
-                plain = not self._after_cr
-                continue
-            end = data.rfind(b"\n")
-            if has_cr:
-                end = max(end, data.rfind(b"\r"))
-            end += 1
-            # Only whole lines are decoded, so no character is split.  "Bytes
-            # or sequences of bytes that are not valid UTF-8 sequences must be
-            # interpreted as the U+FFFD REPLACEMENT CHARACTER."
-            if tail:
-                tail += data[:end]
-                text = tail.decode(char_enc, "replace")
-                tail.clear()
-            else:
-                text = data[:end].decode(char_enc, "replace")
-            if end < len(data):
-                tail += data[end:]
-            elif has_cr and data[-1] == 13:
-                self._after_cr = True
-                plain = False
-            if has_cr:
-                # From here on, LF is the only line end.
-                text = text.replace("\r\n", "\n").replace("\r", "\n")
-            elif (
-                not self._in_event
-                and text.startswith("data: ")
-                and text.endswith("\n\n")
-            ):
-                # The commonest text of all, worth its own path: whole events
-                # of one `data: ` line each, split apart by one call.
-                values = text[6:-2].split("\n\ndata: ")
-                if text.count("\n") == 2 * len(values) and len(text) <= room:
-                    last_id = self.last_event_id
-                    for value in values:
-                        event = new_event(Event)
-                        event.id = last_id
-                        event.event = "message"
-                        event.data = value
-                        event.retry = None
-                        yield event
-                    continue
-            events = self._take_text(text)
-            room = self._limit - self._event_size
-            if len(tail) > room:
-                self._check_size()
-            yield from events
+                yield from events
+        except TypeError:
+            _refuse_text(data)
+            raise
         if end_stream:
             self.end()
 
@@ -567,6 +577,15 @@ class EventStreamParser:
             size = max(size, *(len(event) for event in text.split("\n\n")))
         if size > self._limit:
             raise EventTooLarge(size, self._limit)
+
+
+def _refuse_text(data: object) -> None:
+    """Say what is wrong if a chunk is text: the parser reads bytes."""
+    if isinstance(data, str):
+        raise TypeError(
+            "an event stream is read as bytes, not str: pass the chunks"
+            " undecoded (requests: iter_content(), not decode_unicode)"
+        ) from None
 
 
 def _milliseconds(digits: str) -> int:

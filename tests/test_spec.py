@@ -937,3 +937,16 @@ def test_retry_too_long_for_int():
     events = parser.feed(b"retry: " + b"9" * 5000 + b"\ndata: x\n\n")
     assert [as_tuple(event) for event in events] == [E("x", retry=sys.maxsize)]
     assert parser.retry == sys.maxsize
+
+
+def test_str_chunks_are_refused_with_a_clear_error():
+    """Text instead of bytes (say, requests' decode_unicode=True) is an
+    error that says so, from feed() and from SSEClient alike."""
+    with pytest.raises(TypeError, match="bytes, not str"):
+        sseclient.EventStreamParser().feed("data: x\n\n")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="bytes, not str"):
+        list(sseclient.SSEClient(["data: x\n\n"]))
+    parser = sseclient.EventStreamParser()
+    assert parser.feed(b"data: x\n") == []
+    with pytest.raises(TypeError, match="bytes, not str"):
+        parser.feed("\n")  # type: ignore[arg-type]
