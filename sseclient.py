@@ -402,13 +402,17 @@ class EventStreamParser:
                     text = text.replace("\r\n", "\n").replace("\r", "\n")
                 elif (
                     not self._in_event
+                    and len(text) <= room
                     and text.startswith("data: ")
                     and text.endswith("\n\n")
                 ):
                     # The commonest text of all, worth its own path: whole events
                     # of one `data: ` line each, split apart by one call.
                     values = text[6:-2].split("\n\ndata: ")
-                    if text.count("\n") == 2 * len(values) and len(text) <= room:
+                    for value in values:
+                        if "\n" in value:  # another line in there
+                            break
+                    else:
                         last_id = self.last_event_id
                         for value in values:
                             event = new_event(Event)
