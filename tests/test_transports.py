@@ -489,27 +489,26 @@ def test_module_needs_no_http_library() -> None:
         assert [e.data for e in sseclient.SSEClient(file)] == ["a"]
         print("ok")
     """
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    result = run_fresh_python(code)
     assert result.stdout == "ok\n", result.stderr
 
 
 def test_module_does_not_import_http_libraries() -> None:
     libraries = "{'requests', 'urllib3', 'httpx', 'httpx2', 'aiohttp'}"
     code = f"import sys, sseclient; print(sorted({libraries} & set(sys.modules)))"
-    result = subprocess.run(
+    result = run_fresh_python(code)
+    assert result.stdout == "[]\n", result.stderr
+
+
+def run_fresh_python(code: str) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in a new interpreter, from the repository's root."""
+    return subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=30,
     )
-    assert result.stdout == "[]\n", result.stderr
 
 
 # ---------------------------------------------------------------------------
