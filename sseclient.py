@@ -371,7 +371,6 @@ class EventStreamParser:
                     if len(tail) > room:
                         self._check_size()
                     continue
-                has_cr = 13 in data
                 if len(tail) > _LONG_LINE:
                     # The line ends, and it is too long to copy about: finish it
                     # on its own, then go on with the rest of the chunk.
@@ -379,49 +378,45 @@ class EventStreamParser:
                     room = self._limit - self._event_size
                     plain = not self._after_cr
                     continue
-                end = data.rfind(b"\n")
-                if has_cr:
-                    end = max(end, data.rfind(b"\r"))
-                end += 1
                 # Only whole lines are decoded, so no character is split.  "Bytes
                 # or sequences of bytes that are not valid UTF-8 sequences must be
-                # interpreted as the U+FFFD REPLACEMENT CHARACTER."
-                if tail:
-                    tail += data[:end]
-                    text = tail.decode(char_enc, "replace")
-                    tail.clear()
+                # interpreted as the U+FFFD REPLACEMENT CHARACTER."  The text is
+                # decoded without its last line end.
+                if 13 in data:
+                    text = self._take_cr_lines(data)
+                    plain = not self._after_cr
                 else:
-                    text = data[:end].decode(char_enc, "replace")
-                if end < len(data):
-                    tail += data[end:]
-                elif has_cr and data[-1] == 13:
-                    self._after_cr = True
-                    plain = False
-                if has_cr:
-                    # From here on, LF is the only line end.
-                    text = text.replace("\r\n", "\n").replace("\r", "\n")
-                elif (
-                    not self._in_event
-                    and len(text) <= room
-                    and text.startswith("data: ")
-                    and text.endswith("\n\n")
-                ):
-                    # The commonest text of all, worth its own path: whole events
-                    # of one `data: ` line each, split apart by one call.
-                    values = text[6:-2].split("\n\ndata: ")
-                    for value in values:
-                        if "\n" in value:  # another line in there
-                            break
+                    lines, _, rest = data.rpartition(b"\n")
+                    if tail:
+                        tail += lines
+                        text = tail.decode(char_enc, "replace")
+                        tail.clear()
                     else:
-                        last_id = self.last_event_id
+                        text = lines.decode(char_enc, "replace")
+                    if rest:
+                        tail += rest
+                    if (
+                        text[:6] == "data: "
+                        and text[-1] == "\n"
+                        and not self._in_event
+                        and len(text) < room
+                    ):
+                        # The commonest text of all, worth its own path: whole
+                        # events of one `data: ` line each, split apart by one call.
+                        values = text[6:-1].split("\n\ndata: ")
                         for value in values:
-                            event = new_event(Event)
-                            event.id = last_id
-                            event.event = "message"
-                            event.data = value
-                            event.retry = None
-                            yield event
-                        continue
+                            if "\n" in value:  # another line in there
+                                break
+                        else:
+                            last_id = self.last_event_id
+                            for value in values:
+                                event = new_event(Event)
+                                event.id = last_id
+                                event.event = "message"
+                                event.data = value
+                                event.retry = None
+                                yield event
+                            continue
                 events = self._take_text(text)
                 room = self._limit - self._event_size
                 if len(tail) > room:
@@ -432,6 +427,21 @@ class EventStreamParser:
             raise
         if end_stream:
             self.end()
+
+    def _take_cr_lines(self, data: bytes) -> str:
+        """The lines that `data` ends, decoded (with the start in the tail),
+        without their last line end and with CR and CRLF made LF; what
+        follows them stays in the tail."""
+        tail = self._tail
+        end = max(data.rfind(b"\n"), data.rfind(b"\r")) + 1
+        tail += data[:end]
+        text = tail.decode(self._char_enc, "replace")
+        tail.clear()
+        if end < len(data):
+            tail += data[end:]
+        elif data[-1] == 13:
+            self._after_cr = True  # an LF may follow
+        return text.replace("\r\n", "\n").replace("\r", "\n")[:-1]
 
     def _strip_start(self, data: bytes) -> bytes:
         """Drop what starts a chunk but is not text: the byte order mark
@@ -473,7 +483,7 @@ class EventStreamParser:
             with memoryview(line) as view:
                 self._data.append(str(view[start:], self._char_enc, "replace"))
         else:
-            self._take_text(line.decode(self._char_enc, "replace") + "\n")
+            self._take_text(line.decode(self._char_enc, "replace"))
         line.clear()
         self._in_event = True
         self._event_size = size + 1
@@ -492,12 +502,11 @@ class EventStreamParser:
             raise EventTooLarge(size, self._limit)
 
     def _take_text(self, text: str) -> list[Event]:
-        """Parse complete lines (`text` ends with a line end), continuing the
-        event that earlier lines began; at each blank line, dispatch it."""
-        if self._event_size + len(text) > self._limit:
-            self._check_sizes(text)
+        """Parse complete lines (`text` without its last line end), continuing
+        the event that earlier lines began; at each blank line, dispatch it."""
+        if self._event_size + len(text) >= self._limit:
+            self._check_sizes(text + "\n")
         lines = text.split("\n")
-        lines.pop()  # "" after the last line end
         events: list[Event] = []
         new_event = object.__new__  # (see _events)
         data = self._data
@@ -561,11 +570,11 @@ class EventStreamParser:
         # The text ends inside an event: how much of it is in?
         blank_line = text.rfind("\n\n")
         if blank_line >= 0:
-            self._event_size = len(text) - blank_line - 2
+            self._event_size = len(text) - blank_line - 1
         elif not lines[0]:
-            self._event_size = len(text) - 1
+            self._event_size = len(text)
         else:
-            self._event_size += len(text)
+            self._event_size += len(text) + 1
         self._in_event = True
         return events
 
