@@ -288,20 +288,29 @@ class EventStreamParser:
         #: The spec's "last event ID string": the ID buffer as it stood at the
         #: last blank line.  This is what a reconnection sends.
         self.last_event_id = last_event_id
-        #: The last valid ``retry:`` value, in milliseconds (a value of more
-        #: than 4300 digits, too long for `int`, counts as `sys.maxsize`).
-        self.retry: int | None = None
+        self._retry: int | None = None
         self._char_enc = char_enc
         self._limit = sys.maxsize if max_event_size is None else max_event_size
-        # The bytes of the unfinished last line.  They are decoded once the
-        # line is complete, so a character split between chunks needs no
-        # incremental decoder.
+        # The bytes not parsed yet: the unfinished last line, after the whole
+        # lines of an event that waits for its blank line (see _events).  They
+        # are decoded once complete, so a character split between chunks needs
+        # no incremental decoder.
         self._tail = bytearray()
         self.end()
+
+    @property
+    def retry(self) -> int | None:
+        """The last valid ``retry:`` value, in milliseconds (a value of more
+        than 4300 digits, too long for `int`, counts as `sys.maxsize`)."""
+        # The spec sets the reconnection time as soon as the line is read, so
+        # the lines that wait for their event's blank line are read first.
+        self._take_waiting_lines()
+        return self._retry
 
     def end(self) -> None:
         """End of the stream: forget any unterminated event and get ready to
         parse a new stream (a BOM may start it again)."""
+        self._take_waiting_lines()  # a retry: line among them counts
         # A stream may start with a byte order mark, not yet all in.
         self._at_start = True
         self._start = b""
@@ -380,43 +389,61 @@ class EventStreamParser:
                     continue
                 # Only whole lines are decoded, so no character is split.  "Bytes
                 # or sequences of bytes that are not valid UTF-8 sequences must be
-                # interpreted as the U+FFFD REPLACEMENT CHARACTER."  The text is
-                # decoded without its last line end.
-                if 13 in data:
-                    text = self._take_cr_lines(data)
+                # interpreted as the U+FFFD REPLACEMENT CHARACTER."
+                if 13 in data or self._in_event:
+                    # CR line ends, or an event begun line by line (after CRs or
+                    # a long line): its lines are parsed as they come.
+                    text = self._take_lines(data)
                     plain = not self._after_cr
                 else:
-                    lines, _, rest = data.rpartition(b"\n")
-                    if tail:
-                        tail += lines
-                        text = tail.decode(char_enc, "replace")
-                        tail.clear()
+                    # Lines are parsed once their event is complete: till its
+                    # blank line is in, an event waits in the tail, undecoded, so
+                    # an event that comes line by line is still parsed whole.
+                    head, blank_line, rest = data.rpartition(b"\n\n")
+                    # (Or the blank line starts the chunk, after the tail's line.)
+                    straddle = False
+                    if not blank_line and data[0] == 10 and tail:
+                        straddle = tail[-1] == 10
+                    if straddle:
+                        rest = data[1:]
+                    if 10 in rest and len(tail) + len(rest) > _LONG_LINE:
+                        # Too much to wait (see _take_waiting_lines): parse it.
+                        text = self._take_lines(data)
+                    elif not (blank_line or straddle):
+                        tail += data  # no event ends in this chunk
+                        if len(tail) > room:
+                            self._check_size()
+                        continue
                     else:
-                        text = lines.decode(char_enc, "replace")
-                    if rest:
-                        tail += rest
-                    if (
-                        text[:6] == "data: "
-                        and text[-1] == "\n"
-                        and not self._in_event
-                        and len(text) < room
-                    ):
-                        # The commonest text of all, worth its own path: whole
-                        # events of one `data: ` line each, split apart by one call.
-                        values = text[6:-1].split("\n\ndata: ")
-                        for value in values:
-                            if "\n" in value:  # another line in there
-                                break
+                        if straddle:
+                            del tail[-1]
+                        # The text is whole events, without the last one's "\n\n".
+                        if tail:
+                            tail += head
+                            text = tail.decode(char_enc, "replace")
+                            tail.clear()
                         else:
-                            last_id = self.last_event_id
+                            text = head.decode(char_enc, "replace")
+                        if rest:
+                            tail += rest
+                        if text[:6] == "data: " and len(text) < room:
+                            # The commonest text of all, worth its own path: events
+                            # of one `data: ` line each, split apart by one call.
+                            values = text[6:].split("\n\ndata: ")
                             for value in values:
-                                event = new_event(Event)
-                                event.id = last_id
-                                event.event = "message"
-                                event.data = value
-                                event.retry = None
-                                yield event
-                            continue
+                                if "\n" in value:  # another line in there
+                                    break
+                            else:
+                                last_id = self.last_event_id
+                                for value in values:
+                                    event = new_event(Event)
+                                    event.id = last_id
+                                    event.event = "message"
+                                    event.data = value
+                                    event.retry = None
+                                    yield event
+                                continue
+                        text += "\n"
                 events = self._take_text(text)
                 room = self._limit - self._event_size
                 if len(tail) > room:
@@ -428,7 +455,7 @@ class EventStreamParser:
         if end_stream:
             self.end()
 
-    def _take_cr_lines(self, data: bytes) -> str:
+    def _take_lines(self, data: bytes) -> str:
         """The lines that `data` ends, decoded (with the start in the tail),
         without their last line end and with CR and CRLF made LF; what
         follows them stays in the tail."""
@@ -472,6 +499,7 @@ class EventStreamParser:
         cr, lf = data.find(b"\r"), data.find(b"\n")
         line_end = lf if cr < 0 or 0 <= lf < cr else cr
         line = self._tail
+        self._take_waiting_lines()
         line += data[:line_end]
         size = self._event_size + len(line)
         if size > self._limit:
@@ -494,6 +522,15 @@ class EventStreamParser:
             elif not rest:
                 self._after_cr = True
         return rest
+
+    def _take_waiting_lines(self) -> None:
+        """Parse the whole lines in the tail, which wait for their event's
+        blank line, so that the tail holds only the unfinished line."""
+        # They are all in its first _LONG_LINE bytes: _events lets no more wait.
+        lines_end = self._tail.rfind(b"\n", 0, _LONG_LINE)
+        if lines_end >= 0:
+            self._take_text(self._tail[:lines_end].decode(self._char_enc, "replace"))
+            del self._tail[: lines_end + 1]
 
     def _check_size(self) -> None:
         """Raise EventTooLarge if the unfinished event is over the limit."""
@@ -558,7 +595,7 @@ class EventStreamParser:
             elif field == "retry" and value.isdigit() and value.isascii():
                 # "If the field value consists of only ASCII digits, then
                 # interpret the field value as an integer in base ten."
-                self.retry = retry = _milliseconds(value)
+                self._retry = retry = _milliseconds(value)
         self._data = data
         self._event_type = event_type
         self._id_buffer = id_buffer

@@ -601,6 +601,48 @@ def test_retry_updated_when_line_parsed():
     assert p.retry == 7
 
 
+def test_retry_read_while_its_event_is_unfinished():
+    # The parser reads an event's lines once its blank line is in; a retry:
+    # line must still count as soon as it is read, whenever retry is asked.
+    p = sseclient.EventStreamParser()
+    assert p.feed(b"data: a\n\nretry: 5\ndata: b\n") == [sseclient.Event(data="a")]
+    assert p.retry == 5
+    assert p.feed(b"data: c\n") == []
+    assert p.feed(b"\n") == [sseclient.Event(data="b\nc", retry=5)]
+
+
+def test_retry_read_between_the_events_of_one_chunk():
+    client = sseclient.SSEClient([b"data: a\n\nretry: 5\ndata: b\n", b"\n"])
+    events = client.events()
+    assert next(events) == sseclient.Event(data="a")
+    assert client.retry == 5
+    assert list(events) == [sseclient.Event(data="b", retry=5)]
+
+
+def test_retry_in_unfinished_event_counts_at_end():
+    # "Set the event stream's reconnection time" even if the event is never
+    # dispatched: a reconnection after this stream waits 7 ms.
+    p = sseclient.EventStreamParser()
+    assert p.feed(b"id: 1\nretry: 7\ndata: x\n") == []
+    p.end()
+    assert p.retry == 7
+    assert p.last_event_id is None
+
+
+@pytest.mark.parametrize("size", [1, 4096, 100_000])
+def test_many_lines_before_blank_line(size):
+    # More lines than the tail keeps waiting for their event's end: they are
+    # read at once, and a retry: line among them counts at once.
+    lines = b"".join(b"data: %d\n" % i for i in range(20_000))
+    stream = lines + b"retry: 5\n"
+    p = sseclient.EventStreamParser()
+    for start in range(0, len(stream), size):
+        assert p.feed(stream[start : start + size]) == []
+    assert p.retry == 5
+    expected = "\n".join(str(i) for i in range(20_000))
+    assert p.feed(b"\n") == [sseclient.Event(data=expected, retry=5)]
+
+
 def test_last_event_id_updated_at_blank_line():
     p = sseclient.EventStreamParser()
     assert p.last_event_id is None
