@@ -406,8 +406,9 @@ class EventStreamParser:
                         straddle = tail[-1] == 10
                     if straddle:
                         rest = data[1:]
-                    if 10 in rest and len(tail) + len(rest) > _LONG_LINE:
-                        # Too much to wait (see _take_waiting_lines): parse it.
+                    if 10 in rest and len(tail) + len(rest) > min(_LONG_LINE, room):
+                        # Too much to wait (see _take_waiting_lines), or too
+                        # much for one event: parse it.
                         text = self._take_lines(data)
                     elif not (blank_line or straddle):
                         tail += data  # no event ends in this chunk

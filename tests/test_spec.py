@@ -972,6 +972,17 @@ def test_long_line_counts_towards_the_limit():
         parser.feed(b"x" * 20_000 + b"\n")
 
 
+@pytest.mark.parametrize("first", [b"", b"data: a\n\n"])
+def test_lines_that_wait_count_towards_the_limit(first):
+    # The lines of an event wait for its blank line: they count all the same,
+    # and reading retry or ending the stream never raises for them.
+    parser = sseclient.EventStreamParser(max_event_size=100)
+    with pytest.raises(sseclient.EventTooLarge):
+        parser.feed(first + b"data: x\n" * 20)
+    parser.end()
+    assert parser.retry is None
+
+
 def test_retry_too_long_for_int():
     """Python's `int` refuses more than 4300 digits; such a retry still
     counts, as the largest delay there is, rather than raise."""
