@@ -390,9 +390,15 @@ class EventStreamParser:
                 # Only whole lines are decoded, so no character is split.  "Bytes
                 # or sequences of bytes that are not valid UTF-8 sequences must be
                 # interpreted as the U+FFFD REPLACEMENT CHARACTER."
-                if 13 in data or self._in_event:
-                    # CR line ends, or an event begun line by line (after CRs or
-                    # a long line): its lines are parsed as they come.
+                has_cr = 13 in data
+                if has_cr:
+                    # The rest reads LF line ends only: CRLF becomes LF.
+                    lf_only = data.replace(b"\r\n", b"\n")
+                    if 13 not in lf_only:
+                        data = lf_only
+                        has_cr = False
+                if has_cr:
+                    # A lone CR, or one whose LF may start the next chunk.
                     text = self._take_lines(data)
                     plain = not self._after_cr
                 else:
@@ -400,10 +406,10 @@ class EventStreamParser:
                     # blank line is in, an event waits in the tail, undecoded, so
                     # an event that comes line by line is still parsed whole.
                     head, blank_line, rest = data.rpartition(b"\n\n")
-                    # (Or the blank line starts the chunk, after the tail's line.)
+                    # (Or the blank line starts the chunk, after a line end.)
                     straddle = False
-                    if not blank_line and data[0] == 10 and tail:
-                        straddle = tail[-1] == 10
+                    if not blank_line and data[0] == 10:
+                        straddle = not tail or tail[-1] == 10
                     if straddle:
                         rest = data[1:]
                     if 10 in rest and len(tail) + len(rest) > min(_LONG_LINE, room):
@@ -416,9 +422,10 @@ class EventStreamParser:
                             self._check_size()
                         continue
                     else:
-                        if straddle:
+                        if straddle and tail:
                             del tail[-1]
-                        # The text is whole events, without the last one's "\n\n".
+                        # The text is whole lines, without the last one's "\n\n",
+                        # and ends an event.
                         if tail:
                             tail += head
                             text = tail.decode(char_enc, "replace")
@@ -427,14 +434,20 @@ class EventStreamParser:
                             text = head.decode(char_enc, "replace")
                         if rest:
                             tail += rest
-                        if text[:6] == "data: " and len(text) < room:
-                            # The commonest text of all, worth its own path: events
-                            # of one `data: ` line each, split apart by one call.
+                        if (
+                            text[:6] == "data: "
+                            and not self._in_event
+                            and len(text) < room
+                        ):
+                            # The commonest text of all, worth its own path:
+                            # events of `data: ` lines only, split apart by one
+                            # call.
                             values = text[6:].split("\n\ndata: ")
                             for value in values:
-                                if "\n" in value:  # another line in there
+                                if "\n" in value:  # more lines than one
+                                    values = _data_lines(values)
                                     break
-                            else:
+                            if values:
                                 last_id = self.last_event_id
                                 for value in values:
                                     event = new_event(Event)
@@ -628,6 +641,19 @@ class EventStreamParser:
             size = max(size, *(len(event) for event in text.split("\n\n")))
         if size > self._limit:
             raise EventTooLarge(size, self._limit)
+
+
+def _data_lines(values: list[str]) -> list[str]:
+    """The data of events written as one text of `data: ` lines each, their
+    first line's prefix cut; [] if an event has a line of another kind."""
+    data = []
+    for value in values:
+        lines = value.replace("\ndata: ", "\n")
+        # Every LF must have lost the 6 characters of a "data: " after it.
+        if lines.count("\n") * 6 != len(value) - len(lines):
+            return []
+        data.append(lines)
+    return data
 
 
 def _refuse_text(data: object) -> None:
