@@ -302,9 +302,16 @@ class EventStreamParser:
     def retry(self) -> int | None:
         """The last valid ``retry:`` value, in milliseconds (a value of more
         than 4300 digits, too long for `int`, counts as `sys.maxsize`)."""
-        # The spec sets the reconnection time as soon as the line is read, so
-        # the lines that wait for their event's blank line are read first.
-        self._take_waiting_lines()
+        # The spec sets the reconnection time as soon as the line is read, so a
+        # retry: line among those that wait for their event's blank line counts.
+        # A parser of their own reads them: this one must not change under a
+        # chunk that another thread is parsing.
+        lines, end = self._waiting_lines()
+        if end:
+            reader = EventStreamParser(self._char_enc, None)
+            reader._take_text(lines)
+            if reader._retry is not None:
+                return reader._retry
         return self._retry
 
     def end(self) -> None:
@@ -537,14 +544,22 @@ class EventStreamParser:
                 self._after_cr = True
         return rest
 
-    def _take_waiting_lines(self) -> None:
-        """Parse the whole lines in the tail, which wait for their event's
-        blank line, so that the tail holds only the unfinished line."""
+    def _waiting_lines(self) -> tuple[str, int]:
+        """The whole lines that start the tail and wait for their event's
+        blank line, decoded without their last line end, and where they end
+        in the tail (0 if there are none)."""
         # They are all in its first _LONG_LINE bytes: _events lets no more wait.
-        lines_end = self._tail.rfind(b"\n", 0, _LONG_LINE)
-        if lines_end >= 0:
-            self._take_text(self._tail[:lines_end].decode(self._char_enc, "replace"))
-            del self._tail[: lines_end + 1]
+        end = self._tail.rfind(b"\n", 0, _LONG_LINE)
+        if end < 0:
+            return "", 0
+        return self._tail[:end].decode(self._char_enc, "replace"), end + 1
+
+    def _take_waiting_lines(self) -> None:
+        """Parse the lines that wait in the tail: it keeps the unfinished line."""
+        lines, end = self._waiting_lines()
+        if end:
+            self._take_text(lines)
+            del self._tail[:end]
 
     def _check_size(self) -> None:
         """Raise EventTooLarge if the unfinished event is over the limit."""
