@@ -397,84 +397,83 @@ class EventStreamParser:
                 # Only whole lines are decoded, so no character is split.  "Bytes
                 # or sequences of bytes that are not valid UTF-8 sequences must be
                 # interpreted as the U+FFFD REPLACEMENT CHARACTER."
-                has_cr = 13 in data
-                if has_cr:
+                if 13 in data:
                     # The rest reads LF line ends only: CRLF becomes LF.
                     lf_only = data.replace(b"\r\n", b"\n")
-                    if 13 not in lf_only:
-                        data = lf_only
-                        has_cr = False
-                if has_cr:
-                    # A lone CR, or one whose LF may start the next chunk.
-                    text = self._take_lines(data)
-                    plain = not self._after_cr
-                else:
-                    # Lines are parsed once their event is complete: till its
-                    # blank line is in, an event waits in the tail, undecoded, so
-                    # an event that comes line by line is still parsed whole.
-                    head, blank_line, rest = data.rpartition(b"\n\n")
-                    # (Or the blank line starts the chunk, after a line end.)
-                    straddle = False
-                    if not blank_line and data[0] == 10:
-                        straddle = not tail or tail[-1] == 10
-                    if straddle:
-                        rest = data[1:]
-                    if 10 in rest and len(tail) + len(rest) > min(_LONG_LINE, room):
-                        # Too much to wait (see _take_waiting_lines), or too
-                        # much for one event: parse it.
-                        text = self._take_lines(data)
-                    elif not (blank_line or straddle):
-                        tail += data  # no event ends in this chunk
-                        if len(tail) > room:
-                            self._check_size()
+                    if 13 in lf_only:
+                        # A lone CR, or one whose LF may start the next chunk.
+                        events, room = self._parse(self._take_lines(data))
+                        plain = not self._after_cr
+                        yield from events
                         continue
-                    else:
-                        if straddle and tail:
-                            del tail[-1]
-                        # The text is whole lines, without the last one's "\n\n",
-                        # and ends an event.
-                        if tail:
-                            tail += head
-                            text = tail.decode(char_enc, "replace")
-                            tail.clear()
-                        else:
-                            text = head.decode(char_enc, "replace")
-                        if rest:
-                            tail += rest
-                        if (
-                            text[:6] == "data: "
-                            and not self._in_event
-                            and len(text) < room
-                        ):
-                            # The commonest text of all, worth its own path:
-                            # events of `data: ` lines only, split apart by one
-                            # call.
-                            values = text[6:].split("\n\ndata: ")
-                            for value in values:
-                                if "\n" in value:  # more lines than one
-                                    values = _data_lines(values)
-                                    break
-                            if values:
-                                last_id = self.last_event_id
-                                for value in values:
-                                    event = new_event(Event)
-                                    event.id = last_id
-                                    event.event = "message"
-                                    event.data = value
-                                    event.retry = None
-                                    yield event
-                                continue
-                        text += "\n"
-                events = self._take_text(text)
-                room = self._limit - self._event_size
-                if len(tail) > room:
-                    self._check_size()
+                    data = lf_only
+                # Lines are parsed once their event is complete: till its blank
+                # line is in, an event waits in the tail, undecoded, so an event
+                # that comes line by line is still parsed whole.
+                head, blank_line, rest = data.rpartition(b"\n\n")
+                # (Or the blank line starts the chunk, after a line end.)
+                straddle = False
+                if not blank_line and data[0] == 10:
+                    straddle = not tail or tail[-1] == 10
+                if straddle:
+                    rest = data[1:]
+                if 10 in rest and len(tail) + len(rest) > min(_LONG_LINE, room):
+                    # Too much to wait (see _take_waiting_lines), or too much
+                    # for one event: parse it.
+                    events, room = self._parse(self._take_lines(data))
+                    yield from events
+                    continue
+                if not (blank_line or straddle):
+                    tail += data  # no event ends in this chunk
+                    if len(tail) > room:
+                        self._check_size()
+                    continue
+                if straddle and tail:
+                    del tail[-1]
+                # The text is whole lines, without the last one's "\n\n", and
+                # ends an event.
+                if tail:
+                    tail += head
+                    text = tail.decode(char_enc, "replace")
+                    tail.clear()
+                else:
+                    text = head.decode(char_enc, "replace")
+                if rest:
+                    tail += rest
+                if text[:6] == "data: " and not self._in_event and len(text) < room:
+                    # The commonest text of all, worth its own path: events of
+                    # `data: ` lines only, split apart by one call.
+                    values = text[6:].split("\n\ndata: ")
+                    for value in values:
+                        if "\n" in value:  # more lines than one
+                            values = _data_lines(values)
+                            break
+                    if values:
+                        last_id = self.last_event_id
+                        for value in values:
+                            event = new_event(Event)
+                            event.id = last_id
+                            event.event = "message"
+                            event.data = value
+                            event.retry = None
+                            yield event
+                        continue
+                events, room = self._parse(text + "\n")
                 yield from events
         except TypeError:
             _refuse_text(data)
             raise
         if end_stream:
             self.end()
+
+    def _parse(self, text: str) -> tuple[list[Event], int]:
+        """The events that `text` ends (see `_take_text`), and the room left
+        for the unfinished event, once the tail is checked."""
+        events = self._take_text(text)
+        room = self._limit - self._event_size
+        if len(self._tail) > room:
+            self._check_size()
+        return events, room
 
     def _take_lines(self, data: bytes) -> str:
         """The lines that `data` ends, decoded (with the start in the tail),
