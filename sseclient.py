@@ -326,8 +326,9 @@ class EventStreamParser:
         self._after_cr = False
         self._tail.clear()
         # The buffers of the event being read, while its lines come in.
-        self._in_event = False  # a line of it has been read
-        self._event_size = 0  # the length of those lines
+        # The length of its lines read so far: 0 until one is (each line
+        # counts its line end).
+        self._event_size = 0
         self._data: list[str] = []
         self._event_type = ""
         self._event_retry: int | None = None
@@ -440,7 +441,7 @@ class EventStreamParser:
                     text = head.decode(char_enc, "replace")
                 if rest:
                     tail += rest
-                if text[:6] == "data: " and not self._in_event and len(text) < room:
+                if text[:6] == "data: " and not self._event_size and len(text) < room:
                     # The commonest text of all, worth its own path: events of
                     # `data: ` lines only, split apart by one call.
                     values = text[6:].split("\n\ndata: ")
@@ -518,8 +519,8 @@ class EventStreamParser:
         what follows that line's line end."""
         cr, lf = data.find(b"\r"), data.find(b"\n")
         line_end = lf if cr < 0 or 0 <= lf < cr else cr
-        line = self._tail
         self._take_waiting_lines()
+        line = self._tail
         line += data[:line_end]
         size = self._event_size + len(line)
         if size > self._limit:
@@ -533,7 +534,6 @@ class EventStreamParser:
         else:
             self._take_text(line.decode(self._char_enc, "replace"))
         line.clear()
-        self._in_event = True
         self._event_size = size + 1
         rest = data[line_end + 1 :]
         if data[line_end] == 13:  # a CR, perhaps the first half of a CRLF
@@ -629,7 +629,6 @@ class EventStreamParser:
         self._id_buffer = id_buffer
         self._event_retry = retry
         if not lines[-1]:
-            self._in_event = False
             self._event_size = 0
             return events
         # The text ends inside an event: how much of it is in?
@@ -640,14 +639,13 @@ class EventStreamParser:
             self._event_size = len(text)
         else:
             self._event_size += len(text) + 1
-        self._in_event = True
         return events
 
     def _check_sizes(self, text: str) -> None:
         """Raise EventTooLarge if an event that ends in `text` is over the
-        limit (the one that it leaves unfinished is checked by `feed`)."""
+        limit (the one that it leaves unfinished is checked by `_parse`)."""
         size = 0
-        if self._in_event and text[0] != "\n":
+        if self._event_size and text[0] != "\n":
             # The text continues an event.
             blank_line = text.find("\n\n")
             size = self._event_size + (len(text) if blank_line < 0 else blank_line)
