@@ -201,19 +201,19 @@ def delays(p: sseclient._Reconnection, count: int) -> list[float]:
 
 
 def test_backoff_doubles_up_to_the_cap_with_jitter_in_its_upper_half() -> None:
-    high = policy(retry=1000, max_retry_delay=8000, random=lambda: 1.0)
+    high = policy(retry=1000, max_retry_delay=8000, jitter=lambda: 1.0)
     assert delays(high, 6) == [1.0, 2.0, 4.0, 8.0, 8.0, 8.0]
-    low = policy(retry=1000, max_retry_delay=8000, random=lambda: 0.0)
+    low = policy(retry=1000, max_retry_delay=8000, jitter=lambda: 0.0)
     # Never shorter than the reconnection time.
     assert delays(low, 6) == [1.0, 1.0, 2.0, 4.0, 4.0, 4.0]
     rng = random.Random(1)
-    jittered = delays(policy(retry=1000, max_retry_delay=8000, random=rng.random), 40)
+    jittered = delays(policy(retry=1000, max_retry_delay=8000, jitter=rng.random), 40)
     assert all(4.0 <= d <= 8.0 for d in jittered[4:])
     assert len(set(jittered[4:])) > 30
 
 
 def test_backoff_resets_after_a_connection_that_delivered_events() -> None:
-    p = policy(retry=1000, max_retry_delay=8000, random=lambda: 1.0)
+    p = policy(retry=1000, max_retry_delay=8000, jitter=lambda: 1.0)
     assert delays(p, 3) == [1.0, 2.0, 4.0]
     assert p.failures == 3
     p.feed(b"data: x\n\n")
@@ -223,7 +223,7 @@ def test_backoff_resets_after_a_connection_that_delivered_events() -> None:
 
 
 def test_a_connection_with_only_comments_or_partial_events_is_a_failure() -> None:
-    p = policy(retry=1000, random=lambda: 1.0)
+    p = policy(retry=1000, jitter=lambda: 1.0)
     p.feed(b": keep-alive\n\ndata: partial\n")
     assert p.next_delay(None) == 1.0
     p.feed(b"retry: 1000\n\n")
@@ -240,14 +240,14 @@ def test_server_retry_sets_the_reconnection_time() -> None:
 
 
 def test_a_tiny_reconnection_time_never_makes_a_tight_loop_of_failures() -> None:
-    p = policy(retry=0, random=lambda: 0.0)
+    p = policy(retry=0, jitter=lambda: 0.0)
     assert [round(d, 3) for d in delays(p, 4)] == [0.05, 0.1, 0.2, 0.4]
     p.feed(b"retry: 0\ndata: x\n\n")
     assert p.next_delay(None) == 0.0  # progress was made: the server's time
 
 
 def test_backoff_survives_very_many_failures() -> None:
-    p = policy(retry=1000, max_retry_delay=30_000, random=lambda: 1.0)
+    p = policy(retry=1000, max_retry_delay=30_000, jitter=lambda: 1.0)
     p.failures = 100_000
     assert p.next_delay(ConnectionError("down")) == 30.0
 

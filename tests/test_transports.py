@@ -338,7 +338,7 @@ def test_close_from_another_thread_ends_a_blocked_read(
         outcome: list[object] = []
         reader = threading.Thread(target=record, args=(lambda: list(events), outcome))
         reader.start()
-        assert wait_until(lambda: events._events.gi_running)  # it is reading
+        assert wait_until(lambda: events._iterator.gi_running)  # it is reading
         events.close()
         reader.join(SERVER_WAIT + TIMEOUT)
         assert not go.is_set() and not reader.is_alive()
