@@ -2312,7 +2312,8 @@ def _record(url: str, args: argparse.Namespace) -> Iterator[Iterable[Event]]:
         head = "\n".join(_escaped(line.encode("latin-1")) for line in lines)
         file.write(f"+{time.monotonic() - start:.6f} {head}\n\n")
         file.flush()
-        chunks = _recorded_chunks(response, file, start)
+        ends: list[str] = []
+        chunks = _recorded_chunks(response, file, start, ends)
         with contextlib.closing(chunks):
             try:
                 received = cast("Mapping[str, str]", response.msg)  # case-blind
@@ -2326,13 +2327,19 @@ def _record(url: str, args: argparse.Namespace) -> Iterator[Iterable[Event]]:
                 raise
             # After a 204, the (empty) body ends the recording at once.
             yield SSEClient(_decoded(chunks, response.getheader("Content-Encoding")))
+        if any(end.startswith("error IncompleteRead") for end in ends):
+            raise SSEError(f"{url}: the connection closed in the middle of the body")
 
 
 def _recorded_chunks(
-    response: http.client.HTTPResponse, file: TextIO, start: float
+    response: http.client.HTTPResponse, file: TextIO, start: float, ends: list[str]
 ) -> Generator[bytes, None, None]:
     """Each read of the response body, written to `file` as it is read; at
-    the end, one line telling how the body ended: eof, error or stopped."""
+    the end, a line that tells how the body ended (eof, stopped or an error),
+    which `ends` gets too.  A body cut short ends the chunks without an
+    error: the caller tells of it, once the events before the cut are out."""
+    import http.client
+
     end = "stopped"  # the reader stopped first: --max-events, Ctrl-C
     try:
         while True:
@@ -2345,9 +2352,11 @@ def _recorded_chunks(
             yield chunk
     except Exception as exc:
         end = "error " + _escaped(f"{type(exc).__name__}: {exc}".encode())
-        raise
+        if not isinstance(exc, http.client.IncompleteRead):
+            raise
     finally:
         file.write(f"end +{time.monotonic() - start:.6f} {end}\n")
+        ends.append(end)
 
 
 _SHORT_ESCAPES = {"\\": r"\\", "\n": r"\n", "\r": r"\r", "\t": r"\t"}
