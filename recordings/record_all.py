@@ -68,6 +68,9 @@ SERVERS = {
         "Flask {flask} on the Werkzeug {werkzeug} development server",
     ),
     "tornado": Server("tornado_app.py", ["tornado"], "tornado {tornado}"),
+    "wsgiref": Server(
+        "wsgiref_app.py", [], "wsgiref (the standard library of Python {python})"
+    ),
     "better-sse": Server(
         "better_sse_app.mjs",
         ["npm:better-sse", "npm:express"],
@@ -106,6 +109,7 @@ RECORDINGS = [
         " sent SIGTERM 0.5 s after the client had printed 3 events",
     ),
     Recording("tornado", "tornado", "/events"),
+    Recording("wsgiref", "wsgiref", "/events"),
     Recording("better_sse", "better-sse", "/events"),
     Recording("nginx_gzip_sse_starlette", "starlette", "/events", nginx=True),
     Recording("nginx_gzip_tornado", "tornado", "/events", nginx=True),
@@ -258,7 +262,9 @@ def nginx_version() -> str:
 
 
 def versions(server: Server, python: str) -> dict[str, str]:
-    found = {}
+    code = "import platform; print(platform.python_version())"
+    result = subprocess.run([python, "-c", code], capture_output=True, text=True)
+    found = {"python": result.stdout.strip()}
     for package in server.packages:
         if package.startswith("npm:"):
             name = package[4:]
@@ -279,9 +285,7 @@ def runtime(app: Path, python: str) -> str:
     if app.suffix == ".mjs":
         node = subprocess.run(["node", "--version"], capture_output=True, text=True)
         return f"Node.js {node.stdout.strip()}"
-    code = "import platform; print(platform.python_version())"
-    result = subprocess.run([python, "-c", code], capture_output=True, text=True)
-    return f"Python {result.stdout.strip()}"
+    return f"Python {versions(SERVERS['wsgiref'], python)['python']}"
 
 
 if __name__ == "__main__":
