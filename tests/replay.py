@@ -54,7 +54,7 @@ import socket
 import socketserver
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -194,11 +194,15 @@ class ReplayServer:
     ``pace`` scales the recorded times: 0 sends each piece at once, 1 at the
     moment it arrived in the recording (counted from the request).  Use it
     as a context manager; ``requests`` holds each request's head, as text.
+    ``gate``, if given, is called with each piece's index before the piece
+    is sent, and may hold it back.
     """
 
     recording: Recording
     chunking: Chunking = "original"
     pace: float = 0.0
+    #: Called with each piece's index before the piece is sent.
+    gate: Callable[[int], None] | None = None
     requests: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -216,7 +220,7 @@ class ReplayServer:
         self._server.server_bind()
         self._server.server_activate()
         self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(0.05,), daemon=True
+            target=self._server.serve_forever, args=(0.01,), daemon=True
         )
 
     @property
@@ -255,8 +259,10 @@ class ReplayServer:
             self._wait(start, recording.head_time)
             sock.sendall("".join(f"{line}\r\n" for line in lines).encode("latin-1"))
             sock.sendall(b"\r\n")
-            for when, piece in pieces(recording, self.chunking):
+            for index, (when, piece) in enumerate(pieces(recording, self.chunking)):
                 self._wait(start, when)
+                if self.gate is not None:
+                    self.gate(index)
                 if recording.chunked:
                     piece = b"%x\r\n%s\r\n" % (len(piece), piece)
                 sock.sendall(piece)
