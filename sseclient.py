@@ -2131,6 +2131,7 @@ _URL_OPTIONS = {
     "data": "-d",
     "no_reconnect": "--no-reconnect",
     "timeout": "--timeout",
+    "record": "--record",
 }
 
 
@@ -2232,6 +2233,12 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     add("--max-events", type=int, metavar="N", help="stop after printing N events")
     add(
+        "--record",
+        metavar="FILE",
+        help="also save the response to FILE as it arrives (status, headers, each"
+        " read of the body with its time), for replaying; one connection only",
+    )
+    add(
         "-v",
         "--verbose",
         action="count",
@@ -2319,6 +2326,8 @@ def _open_events(
     if not _is_url(args.source):
         logger.info("reading events from %s", args.source)
         return SSEClient(_open_file(args.source))
+    if args.record:
+        return _record(args.source, args)
     return _url_events(args.source, args)
 
 
@@ -2440,6 +2449,131 @@ def _describe_error(exc: BaseException, source: str) -> str:
     if isinstance(root, OSError):
         return f"{source}: {root.strerror or root}"
     return f"{source}: {type(root).__name__}: {root}"
+
+
+# -- recording: --record FILE -------------------------------------------------
+
+#: The first line of a recording.  The format is told in the project's
+#: tests/streams/recorded/README.md.
+_RECORDING_MAGIC = "# sseclient recording 1"
+
+
+@contextlib.contextmanager
+def _record(url: str, args: argparse.Namespace) -> Iterator[Iterable[Event]]:
+    """The events of one connection to `url` (no reconnecting), while the
+    response goes to ``--record FILE`` as it arrives: the status line and
+    headers, then each read of the body, de-chunked but still encoded
+    (gzip stays gzip), each with the seconds since the request was sent."""
+    import http.client
+    import ssl
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    host, port, timeout = parts.hostname or "", parts.port, args.timeout
+    conn = (
+        http.client.HTTPSConnection(
+            host,
+            port,
+            timeout=timeout or _DEFAULT_TIMEOUT[0],
+            context=ssl.create_default_context(),
+        )
+        if parts.scheme.lower() == "https"
+        else http.client.HTTPConnection(host, port, timeout or _DEFAULT_TIMEOUT[0])
+    )
+    policy = _Reconnection(
+        url, headers=args.headers, last_event_id=args.last_event_id, max_attempts=1
+    )
+    method = args.method or ("GET" if args.data is None else "POST")
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    with (
+        open(args.record, "w", encoding="utf-8", newline="\n") as file,
+        contextlib.closing(conn),
+    ):
+        file.write(f"{_RECORDING_MAGIC}: {method} {_escaped(url.encode())}\n")
+        file.flush()
+        conn.connect()
+        cast("socket.socket", conn.sock).settimeout(timeout or _DEFAULT_TIMEOUT[1])
+        body = None if args.data is None else args.data.encode()
+        headers = policy.request_headers()
+        if not any(name.lower() == "accept-encoding" for name in headers):
+            headers["Accept-Encoding"] = "gzip, deflate"  # as requests sends
+        conn.request(method, target, body, headers)
+        start = time.monotonic()
+        response = conn.getresponse()
+        lines = [
+            f"HTTP/{response.version / 10:.1f} {response.status} {response.reason}"
+        ]
+        lines += [f"{name}: {value}" for name, value in response.msg.items()]
+        head = "\n".join(_escaped(line.encode("latin-1")) for line in lines)
+        file.write(f"+{time.monotonic() - start:.6f} {head}\n\n")
+        file.flush()
+        ends: list[str] = []
+        chunks = _recorded_chunks(response, file, start, ends)
+        with contextlib.closing(chunks):
+            try:
+                received = cast("Mapping[str, str]", response.msg)  # case-blind
+                policy.check_response(response.status, received, response)
+            except ResponseError:
+                size = 0  # the body may tell why: it goes into the recording
+                for chunk in chunks:
+                    size += len(chunk)
+                    if size >= _ERROR_BODY_LIMIT:
+                        break
+                raise
+            # After a 204, the (empty) body ends the recording at once.
+            yield SSEClient(_decoded(chunks, response.getheader("Content-Encoding")))
+        if any(end.startswith("error IncompleteRead") for end in ends):
+            raise SSEError(f"{url}: the connection closed in the middle of the body")
+
+
+def _recorded_chunks(
+    response: http.client.HTTPResponse, file: TextIO, start: float, ends: list[str]
+) -> Generator[bytes, None, None]:
+    """Each read of the response body, written to `file` as it is read; at
+    the end, a line that tells how the body ended (eof, stopped or an error),
+    which `ends` gets too.  A body cut short ends the chunks without an
+    error: the caller tells of it, once the events before the cut are out."""
+    import http.client
+
+    end = "stopped"  # the reader stopped first: --max-events, Ctrl-C
+    try:
+        while True:
+            chunk = response.read1(_READ_SIZE)
+            if not chunk:
+                end = "eof"
+                return
+            file.write(f"+{time.monotonic() - start:.6f} {_escaped(chunk)}\n")
+            file.flush()
+            yield chunk
+    except Exception as exc:
+        end = "error " + _escaped(f"{type(exc).__name__}: {exc}".encode())
+        if not isinstance(exc, http.client.IncompleteRead):
+            raise
+    finally:
+        file.write(f"end +{time.monotonic() - start:.6f} {end}\n")
+        ends.append(end)
+
+
+_SHORT_ESCAPES = {"\\": r"\\", "\n": r"\n", "\r": r"\r", "\t": r"\t"}
+
+
+def _escaped(data: bytes) -> str:
+    r"""`data` as one line of text that gives back the same bytes: its valid
+    UTF-8 as itself, but backslash, LF, CR and tab as ``\\``, ``\n``, ``\r``,
+    ``\t``, and as ``\xHH`` each byte of control and other unprintable
+    characters, of invalid UTF-8, and a space at the end."""
+    import re
+
+    def escape(match: re.Match[str]) -> str:
+        char = match[0]
+        if char in _SHORT_ESCAPES:
+            return _SHORT_ESCAPES[char]
+        if char.isprintable():  # not so for the surrogates of invalid bytes
+            return char
+        return "".join(f"\\x{b:02x}" for b in char.encode("utf-8", "surrogateescape"))
+
+    text = re.sub(r"[^ -\[\]-~]", escape, data.decode("utf-8", "surrogateescape"))
+    return text[:-1] + r"\x20" if text.endswith(" ") else text
 
 
 # -- the demo ---------------------------------------------------------------
