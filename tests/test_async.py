@@ -1,6 +1,6 @@
 """AsyncSSEClient over real httpx and aiohttp responses from a local server.
 
-The server (`async_server.AsyncSSEServer`) runs in the test's event loop and
+The server (`servers.AsyncSSEServer`) runs in the test's event loop and
 follows a script; handshakes are `asyncio.Event`s the test sets when it has
 seen an event, never sleeps.  Every test runs with warnings as errors and
 fails if anything reaches the loop's exception handler ("Unclosed
@@ -21,7 +21,8 @@ from typing import Any
 import aiohttp
 import httpx
 import pytest
-from async_server import AsyncSSEServer, Close, HoldOpen, Response, WaitFor, collect
+from drivers import collect
+from servers import AsyncSSEServer, Close, HoldOpen, Response, WaitFor
 
 from sseclient import AsyncSSEClient, Event, EventTooLarge
 

@@ -9,7 +9,7 @@ tests/streams/README.md).  Every stream is checked:
 * through `SSEClient` over a plain iterator of chunks, including a check that
   each event comes out before the client asks for the bytes after it;
 * over real HTTP with ``requests`` and ``iter_content(chunk_size=k)``:
-  pytest-httpserver (Content-Length body), and `RawSSEServer` writing the body
+  pytest-httpserver (Content-Length body), and `SSEServer` writing the body
   in chosen pieces with ``Transfer-Encoding: chunked`` or close-delimited
   (``Connection: close``, no Content-Length) framing;
 * live over HTTP: the server holds back the rest of the stream until the
@@ -30,7 +30,15 @@ import pytest
 import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from servers import Action, Close, RawSSEServer, WaitFor, split_at, split_every
+from servers import (
+    Action,
+    Close,
+    Response,
+    SSEServer,
+    WaitFor,
+    split_at,
+    split_every,
+)
 
 import sseclient
 
@@ -365,7 +373,7 @@ def test_requests_over_raw_server(
     body, expected = load(name)
     skip_if_too_slow(body, chunk_size, 1 if pieces == "bytes" else None)
     script = server_pieces(body, pieces, seed=name)
-    with RawSSEServer(script, framing=framing) as server:
+    with SSEServer(Response(script, framing=framing)) as server:
         events, client = fetch(server.url_for("/v1/stream"), chunk_size)
         assert server.wait_idle()
         assert server.errors == []
@@ -386,7 +394,7 @@ def test_raw_server_frames_as_asked() -> None:
         ("close", b"Connection: close"),
         ("length", b"Content-Length: 18"),
     ]:
-        with RawSSEServer([body[:9], body[9:]], framing=framing) as server:
+        with SSEServer(Response([body[:9], body[9:]], framing=framing)) as server:
             with socket.create_connection(("127.0.0.1", server.port), 5) as sock:
                 sock.sendall(
                     b"GET /x HTTP/1.1\r\nHost: t\r\nLast-Event-ID: 42\r\n"
@@ -395,7 +403,7 @@ def test_raw_server_frames_as_asked() -> None:
                 raw = b""
                 while chunk := sock.recv(65536):
                     raw += chunk
-            assert server.requests[0].header("last-event-id") == "42"
+            assert server.requests[0].headers["last-event-id"] == "42"
         head, _, wire = raw.partition(b"\r\n\r\n")
         assert marker in head
         assert b"Content-Length" not in head or framing == "length"
@@ -448,7 +456,7 @@ def test_events_arrive_while_the_stream_is_open(
     skip_if_too_slow(body, chunk_size)
     script, acks, owed = live_script(body)
     received: list[Any] = []
-    with RawSSEServer(script, framing=framing) as server:
+    with SSEServer(Response(script, framing=framing)) as server:
         with requests.get(server.url, stream=True, timeout=10) as response:
             client = sseclient.SSEClient(response.iter_content(chunk_size=chunk_size))
             for event in client.events():
@@ -470,7 +478,7 @@ def test_events_before_a_dropped_connection_are_delivered() -> None:
     half = pieces[3][: len(pieces[3]) // 2]
     got: list[Any] = []
     script: list[Action] = [*pieces[:3], half, Close()]
-    with RawSSEServer(script, framing="chunked") as server:
+    with SSEServer(Response(script, framing="chunked")) as server:
         response = requests.get(server.url, stream=True, timeout=10)
         client = sseclient.SSEClient(response.iter_content(chunk_size=64))
         with response, pytest.raises(requests.exceptions.RequestException):
