@@ -31,11 +31,11 @@ import pytest
 import requests
 import urllib3
 from servers import Action, Response, SSEServer, WaitFor
+from stream_files import as_dicts, expected_events, load_stream
 
 import sseclient
 
-STREAMS_DIR = Path(__file__).resolve().parent / "streams"
-FIELDS = ("id", "event", "data", "retry")
+ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_URL = "http://domain.com/events"
 
 # sseclient-py 1.9.0 README, "Usage" (verbatim).
@@ -107,8 +107,9 @@ for event in client.events():
     pprint.pprint(json.loads(event.data))
 '''
 
-#: A spread of the recorded streams: LF/JSON, CRLF+BOM, multi-byte text,
-#: CR-only line ends (urllib3's line iterator splits at LF only), truncation.
+#: A spread of the stream files (tests/streams/): LF/JSON, CRLF+BOM, multi-byte
+#: text, CR-only line ends (urllib3's line iterator splits at LF only),
+#: truncation.
 STREAMS = [
     "anthropic_messages",
     "dotnet_crlf_bom",
@@ -122,15 +123,9 @@ FRAMINGS = ["chunked", "close"]
 
 
 def load(name: str) -> tuple[bytes, list[dict[str, Any]]]:
-    body = (STREAMS_DIR / f"{name}.sse").read_bytes()
-    expected = json.loads(
-        (STREAMS_DIR / f"{name}.expected.json").read_text(encoding="utf-8")
-    )
-    return body, [{k: e[k] for k in FIELDS} for e in expected["events"]]
-
-
-def as_dicts(events: Any) -> list[dict[str, Any]]:
-    return [{k: getattr(e, k) for k in FIELDS} for e in events]
+    """A stream file's body and its expected events."""
+    body, expected = load_stream(name)
+    return body, expected_events(expected)
 
 
 def run_example(source: str, url: str, *, definitions_only: bool = False) -> dict:
@@ -154,7 +149,7 @@ def serve(name: str, framing: str) -> SSEServer:
 def test_this_is_the_library_under_test() -> None:
     """``import sseclient`` in the examples must be this project's module."""
     assert hasattr(sseclient, "EventStreamParser")
-    assert Path(sseclient.__file__).resolve().parent == STREAMS_DIR.parent.parent
+    assert Path(sseclient.__file__).resolve().parent == ROOT
 
 
 @pytest.mark.parametrize("framing", FRAMINGS)
