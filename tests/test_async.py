@@ -169,7 +169,7 @@ async def test_one_byte_http_chunks(kind: str) -> None:
     assert {event.json()["delta"] for event in events} == {"naïve café 日本 🙂"}
 
 
-async def recording(
+async def noting_arrivals(
     chunks: AsyncIterator[bytes], ends: Sequence[int], arrived: Sequence[asyncio.Event]
 ) -> AsyncIterator[bytes]:
     """Pass ``chunks`` on; set ``arrived[i]`` once ``ends[i]`` bytes are in."""
@@ -193,7 +193,7 @@ async def test_every_split_reaches_the_parser(kind: str) -> None:
     for piece, event in zip(pieces, arrived):
         script += [piece, WaitFor(event)]
     async with serving(kind, [Response(script)]) as (server, _, source):
-        events, _ = await read_all(recording(source, ends, arrived))
+        events, _ = await read_all(noting_arrivals(source, ends, arrived))
     assert server.timeouts == 0
     expected = await read_all(one_byte_chunks(b"".join(pieces)))
     assert events == expected[0]
