@@ -13,10 +13,11 @@ import shutil
 import ssl
 import subprocess
 from collections.abc import AsyncIterator, Iterator
-from typing import Any, NamedTuple
+from typing import Any
 
 import pytest
 from drivers import DRIVERS, Driver
+from servers import Certificate
 
 # ---------------------------------------------------------------------------
 # Async tests
@@ -60,15 +61,9 @@ async def driver(request: pytest.FixtureRequest) -> AsyncIterator[Driver]:
 # ---------------------------------------------------------------------------
 
 
-class Certificate(NamedTuple):
-    """A self-signed certificate for 127.0.0.1 (it is its own CA), and its key."""
-
-    cert: str
-    key: str
-
-
 @pytest.fixture(scope="session")
 def certificate(tmp_path_factory: pytest.TempPathFactory) -> Certificate:
+    """A self-signed certificate for 127.0.0.1, made once per test run."""
     if shutil.which("openssl") is None:
         pytest.skip("needs the openssl command")
     folder = tmp_path_factory.mktemp("tls")

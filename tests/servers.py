@@ -38,11 +38,12 @@ connection can serve another request), ``"close"`` (``Connection: close``,
 no length: the body ends when the server closes the connection) or
 ``"length"`` (``Content-Length`` is the total of the script's bytes).
 
-Helpers build bodies: `split_every` and `split_at` cut one into pieces;
-`numbered_events` writes events ``id: N``/``data: N`` and `drop_point` finds
-where to cut them; `NumberedStream` is a handler that serves such events,
-resumes after each request's ``Last-Event-ID`` and drops connections as its
-script of `Step` says.
+Helpers build answers: `status_only` (a status, no stream), `cut_off` (a
+body, then the connection dropped), `split_every` and `split_at` (a body in
+pieces); `numbered_events` writes events ``id: N``/``data: N`` and
+`drop_point` finds where to cut them; `NumberedStream` is a handler that
+serves such events, resumes after each request's ``Last-Event-ID`` and drops
+connections as its script of `Step` says.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import BinaryIO, Callable, Union
+from typing import BinaryIO, Callable, NamedTuple, Union
 
 __all__ = [
     "DROP_KINDS",
@@ -67,6 +68,7 @@ __all__ = [
     "NO_CONTENT",
     "Action",
     "AsyncSSEServer",
+    "Certificate",
     "Close",
     "HoldOpen",
     "NumberedStream",
@@ -76,6 +78,7 @@ __all__ = [
     "SSEServer",
     "Step",
     "WaitFor",
+    "cut_off",
     "drop_point",
     "errors_then_events",
     "numbered_events",
@@ -233,6 +236,15 @@ def _parse_head(head: bytes, number: int) -> Request:
 # ---------------------------------------------------------------------------
 
 
+class Certificate(NamedTuple):
+    """Paths to a self-signed certificate for 127.0.0.1 (it is its own CA)
+    and its key, for an HTTPS `SSEServer` (the ``certificate`` and
+    ``tls_context`` fixtures make them)."""
+
+    cert: str
+    key: str
+
+
 class SSEServer:
     """An HTTP/1.1 server on 127.0.0.1 (a free port), each connection served
     on a thread of its own; HTTPS with ``ssl_context``.  Leaving the
@@ -346,9 +358,12 @@ class SSEServer:
             thread.start()
 
     def _serve_connection(self, conn: socket.socket, number: int) -> None:
-        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        conn.settimeout(self._io_timeout)
         try:
+            # (A connection reset already refuses the option: the reads
+            # below then see the reset.)
+            with contextlib.suppress(OSError):
+                conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            conn.settimeout(self._io_timeout)
             if self._ssl_context is not None:
                 try:
                     tls = self._ssl_context.wrap_socket(conn, server_side=True)

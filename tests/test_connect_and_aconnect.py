@@ -1,11 +1,11 @@
 """Reconnecting streams, each scenario run over `sseclient.connect` and over
 `sseclient.aconnect`: the ``driver`` fixture (drivers.py) is each in turn.
 
-The servers are the threaded `SSEServer`, which serves numbered events
+The server is the threaded `SSEServer`; it serves numbered events
 (`NumberedStream`), resumes after ``Last-Event-ID`` and drops connections
 where a test says.  What only one of the two has is tested on its own:
-test_reconnect.py (the policy without I/O, threads, ``SSEClient(url)``) and
-test_aconnect.py (tasks and cancellation).  Every test runs with warnings as
+test_reconnect.py (the policy without I/O, ``SSEClient(url)``) and
+test_aconnect.py (cancellation).  Every test runs with warnings as
 errors and fails if anything reaches the event loop's exception handler.
 """
 
@@ -20,10 +20,10 @@ import urllib.parse
 from typing import Any
 
 import pytest
-from conftest import Certificate
 from drivers import FAST, Driver, eventually, numbers
 from servers import (
     DROP_KINDS,
+    Certificate,
     HoldOpen,
     NumberedStream,
     Request,
