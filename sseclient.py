@@ -190,9 +190,18 @@ class RetriesExhausted(SSEError):
     """
 
     def __init__(self, attempts: int, url: str, cause: BaseException | None) -> None:
-        reason = f": {cause}" if cause is not None else ": ended without an event"
-        super().__init__(f"gave up on {url} after {attempts} failed attempts{reason}")
+        reason = "ended without an event" if cause is None else _describe(cause)
+        super().__init__(f"gave up on {url} after {attempts} failed attempts: {reason}")
         self.attempts = attempts
+
+
+def _describe(error: BaseException) -> str:
+    """An error's type and message, in one line; the type alone where the
+    message is blank (httpx's timeouts have none), so that no report of an
+    error ends in nothing."""
+    text = " ".join(str(error).split())
+    name = type(error).__name__
+    return f"{name}: {text}" if text else name
 
 
 class Event:
@@ -984,6 +993,13 @@ async def _aclose(closable: object) -> None:
 # for the error that reports it; ``close_response`` ends one response and
 # ``close`` the whole transport; ``network_errors`` are the errors that
 # mean a connection could not be made or was lost.
+#
+# ``abort()``, called from another thread (sync) or task (async), makes the
+# request in flight fail at once in whatever it waits for: the connection
+# to be made, the response headers, or the next bytes of the body; and it
+# makes any request started before the next ``rearm()`` fail too, so that
+# an abort that comes just before a request starts is not lost.  `close`
+# and `restart` abort; `EventSource` calls ``rearm`` as each attempt starts.
 
 #: The largest body, in bytes, of a response that is not a stream that is
 #: read for the `ResponseError` that reports it.
@@ -1032,9 +1048,174 @@ def _httpx_network_errors() -> tuple[type[BaseException], ...]:
     )
 
 
+class _Aborted(SSEError):
+    """A request that its transport's ``abort`` ended.  Only `close` and
+    `restart` abort, and they expect it: it never reaches the caller."""
+
+
+class _SocketWatch:
+    """The socket of the request a `_RequestsTransport` has in flight, held
+    so that another thread can shut it down: that ends at once a wait for
+    the connection to be made, for the response headers, or for the body,
+    which closing the socket would not (the blocked call would go on)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()  # `abort` comes from another thread
+        self._aborted = False  # `abort` came since `rearm`: refuse new sockets
+        self._watched: object = None  # the request's socket object, last watched
+        # A descriptor of our own on that socket, closed here: it stays valid
+        # when TLS takes the request's own socket object over.
+        self._socket: socket.socket | None = None
+
+    def rearm(self) -> None:
+        with self._lock:
+            self._aborted = False
+
+    def watch(self, sock: socket.socket) -> None:
+        """Watch the socket the request uses from now on; raise
+        `ConnectionAbortedError` if `abort` came since `rearm`."""
+        with self._lock:
+            if self._aborted:
+                raise ConnectionAbortedError("the request was aborted")
+            if sock is self._watched:
+                return
+            self._release()
+            with contextlib.suppress(OSError):
+                self._socket = socket.fromfd(
+                    sock.fileno(), sock.family, sock.type, sock.proto
+                )
+                self._watched = sock
+
+    def abort(self) -> bool:
+        """Shut the watched socket down; False if none is watched."""
+        with self._lock:
+            self._aborted = True
+            if self._socket is None:
+                return False
+            with contextlib.suppress(OSError):
+                self._socket.shutdown(socket.SHUT_RDWR)
+            return True
+
+    def release(self) -> None:
+        """Stop watching (the request is over)."""
+        with self._lock:
+            self._release()
+
+    def _release(self) -> None:
+        if self._socket is not None:
+            self._socket.close()
+        self._socket = self._watched = None
+
+
+#: The `_SocketWatch` of the request that a `_RequestsTransport` makes on
+#: this thread, for the connections of `_watching_adapter` to report to.
+_sending = threading.local()
+
+
+@functools.cache
+def _watching_adapter() -> type[requests.adapters.HTTPAdapter]:
+    """A ``requests`` adapter whose urllib3 connections show their socket to
+    the `_SocketWatch` of the request being made on their thread: before
+    connecting it (the socket is made here, as urllib3 would make it), and
+    before each wait for a response's headers.  Without a watch they are
+    urllib3's own."""
+    import requests
+    from urllib3 import connectionpool, exceptions
+    from urllib3.util import connection
+
+    def connect(conn: Any, watch: _SocketWatch) -> socket.socket:
+        # urllib3.util.connection.create_connection, with the socket watched.
+        host = conn._dns_host.strip("[]")
+        family = connection.allowed_gai_family()
+        timeout = conn.timeout
+        error: OSError = OSError("getaddrinfo returns an empty list")
+        for af, kind, proto, _, address in socket.getaddrinfo(
+            host, conn.port, family, socket.SOCK_STREAM
+        ):
+            sock = socket.socket(af, kind, proto)
+            try:
+                watch.watch(sock)
+                for option in conn.socket_options or ():
+                    sock.setsockopt(*option)
+                if timeout is None or isinstance(timeout, (int, float)):
+                    sock.settimeout(timeout)
+                if conn.source_address:
+                    sock.bind(conn.source_address)
+                sock.connect(address)
+                return sock
+            except OSError as e:
+                error = e
+                sock.close()
+        raise error
+
+    class Watched:
+        """Mixed into urllib3's connection classes."""
+
+        def _new_conn(self: Any) -> socket.socket:
+            watch: _SocketWatch | None = getattr(_sending, "watch", None)
+            if watch is None:
+                return cast("socket.socket", super()._new_conn())  # type: ignore[misc]
+            # The errors urllib3's own _new_conn raises (1.26 has no
+            # NameResolutionError).
+            failed = "Failed to establish a new connection"
+            try:
+                sock = connect(self, watch)
+            except socket.gaierror as e:
+                name_error = getattr(exceptions, "NameResolutionError", None)
+                if name_error is not None:
+                    raise name_error(self.host, self, e) from e
+                raise exceptions.NewConnectionError(self, f"{failed}: {e}") from e
+            except socket.timeout as e:
+                raise exceptions.ConnectTimeoutError(
+                    self,
+                    f"Connection to {self.host} timed out."
+                    f" (connect timeout={self.timeout})",
+                ) from e
+            except OSError as e:
+                raise exceptions.NewConnectionError(self, f"{failed}: {e}") from e
+            sys.audit("http.client.connect", self, self.host, self.port)
+            return sock
+
+        def getresponse(self: Any, *args: Any, **kwargs: Any) -> Any:
+            watch: _SocketWatch | None = getattr(_sending, "watch", None)
+            if watch is not None and self.sock is not None:
+                watch.watch(self.sock)
+            return super().getresponse(*args, **kwargs)  # type: ignore[misc]
+
+    def watched(pool: type[Any]) -> type[Any]:
+        conn = pool.ConnectionCls
+        return type(pool.__name__, (pool,), {
+            "ConnectionCls": type(conn.__name__, (Watched, conn), {})
+        })  # fmt: skip
+
+    pools = {
+        "http": watched(connectionpool.HTTPConnectionPool),
+        "https": watched(connectionpool.HTTPSConnectionPool),
+    }
+
+    class WatchingAdapter(requests.adapters.HTTPAdapter):
+        def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+            super().init_poolmanager(*args, **kwargs)
+            self.poolmanager.pool_classes_by_scheme = pools
+
+        def proxy_manager_for(self, proxy: str, **kwargs: Any) -> Any:
+            manager = super().proxy_manager_for(proxy, **kwargs)
+            if not proxy.lower().startswith("socks"):  # SOCKS has its own
+                manager.pool_classes_by_scheme = pools
+            return manager
+
+    return WatchingAdapter
+
+
 class _RequestsTransport:
     """The requests of an `EventSource`, made with a ``requests.Session``
-    (arguments: those of `connect`)."""
+    (arguments: those of `connect`).
+
+    A session made here watches the socket of each request, so that
+    ``abort`` ends any wait at once.  With the caller's session, ``abort``
+    ends a read of the body at once, but a wait for the connection or for
+    the headers lasts until the timeouts end it.
+    """
 
     def __init__(
         self,
@@ -1050,7 +1231,14 @@ class _RequestsTransport:
 
         self.network_errors = _requests_network_errors()
         self._owns_session = session is None  # made here: closed by `close`
-        self._session = requests.Session() if session is None else session
+        if session is None:
+            session = requests.Session()
+            adapter = _watching_adapter()
+            session.mount("https://", adapter())
+            session.mount("http://", adapter())
+        self._session = session
+        self._watch = _SocketWatch()  # the socket of the request in flight
+        self._response: requests.Response | None = None  # sent, not yet closed
         # Session.request's arguments, but the headers.
         self._request = {
             "method": method,
@@ -1062,7 +1250,18 @@ class _RequestsTransport:
         }
 
     def send(self, headers: Mapping[str, str | bytes]) -> requests.Response:
-        return self._session.request(headers=headers, stream=True, **self._request)
+        _sending.watch = self._watch
+        try:
+            response = self._session.request(
+                headers=headers, stream=True, **self._request
+            )
+        except BaseException:
+            self._watch.release()
+            raise
+        finally:
+            _sending.watch = None
+        self._response = response
+        return response
 
     def status(self, response: requests.Response) -> tuple[int, Mapping[str, str]]:
         return response.status_code, response.headers
@@ -1076,13 +1275,20 @@ class _RequestsTransport:
                 response.content  # noqa: B018  (reads and keeps the body)
 
     def close_response(self, response: requests.Response) -> None:
+        self._response = None
+        self._watch.release()
         response.close()
 
-    def shut_down(self, response: requests.Response) -> None:
-        """End a read of the response that blocks another thread."""
-        _shut_down(response)
+    def rearm(self) -> None:
+        self._watch.rearm()
+
+    def abort(self) -> None:
+        response = self._response
+        if not self._watch.abort() and response is not None:
+            _shut_down(response)  # the caller's session: its sockets are not watched
 
     def close(self) -> None:
+        self._watch.release()
         if self._owns_session:
             self._session.close()
 
@@ -1106,6 +1312,9 @@ class _HttpxTransport:
         self.network_errors = _httpx_network_errors()
         self._owns_client = client is None  # made by `send`: closed by `close`
         self._client = client
+        self._aborted = False  # `abort` came since `rearm`: cancel new sends
+        self._sending: anyio.CancelScope | None = None  # of the send in flight
+        self._response: httpx.Response | None = None  # sent, not yet closed
         if isinstance(timeout, tuple):
             connect_timeout, read_timeout = timeout
             httpx_timeout = httpx.Timeout(connect_timeout, read=read_timeout)
@@ -1129,6 +1338,7 @@ class _HttpxTransport:
         }
 
     async def send(self, headers: Mapping[str, str | bytes]) -> httpx.Response:
+        import anyio
         import httpx
 
         if self._client is None:
@@ -1138,7 +1348,19 @@ class _HttpxTransport:
         request = client.build_request(
             headers=cast("Mapping[str, str]", headers), **self._request
         )
-        return await client.send(request, stream=True, **self._send_options)
+        response = None
+        # `abort` cancels the scope: httpx then closes what it opened.
+        with anyio.CancelScope() as self._sending:
+            if self._aborted:
+                self._sending.cancel()
+            try:
+                response = await client.send(request, stream=True, **self._send_options)
+            finally:
+                self._sending = None
+        if response is None:
+            raise _Aborted("the request was aborted")
+        self._response = response
+        return response
 
     def status(self, response: httpx.Response) -> tuple[int, Mapping[str, str]]:
         return response.status_code, response.headers
@@ -1152,11 +1374,19 @@ class _HttpxTransport:
                 await response.aread()
 
     async def close_response(self, response: httpx.Response) -> None:
+        self._response = None
         await response.aclose()
 
-    async def shut_down(self, response: httpx.Response) -> None:
-        """End a read of the response that another task waits in."""
-        await response.aclose()
+    def rearm(self) -> None:
+        self._aborted = False
+
+    async def abort(self) -> None:
+        self._aborted = True
+        if self._sending is not None:
+            self._sending.cancel()
+        response = self._response
+        if response is not None:
+            await response.aclose()
 
     async def close(self) -> None:
         if self._owns_client and self._client is not None:
@@ -1681,7 +1911,7 @@ class _Reconnection:
             delay = max(delay, error.retry_after)
         # A server may ask for any wait; a timer takes at most this one.
         delay = min(delay, threading.TIMEOUT_MAX)
-        cause = "" if error is None else f"{type(error).__name__}: {error}"
+        cause = "" if error is None else _describe(error)
         if delivered:
             how = f"lost ({cause})" if cause else "ended"
             logger.info(
@@ -1696,6 +1926,16 @@ class _Reconnection:
                 delay,
             )
         return delay
+
+    def restarted(self) -> None:
+        """The connection was ended by `EventSource.restart`: the next
+        attempt starts at once, and this one is not counted as failed."""
+        # As at any end of a connection, an unfinished event is dropped.
+        self.parser.end()
+        delivered, self._delivered = self._delivered, False
+        if delivered:
+            self.failures = 0
+        logger.info("restarting the connection to %s", self.url)
 
     def _backoff(self) -> float:
         """Seconds to wait: the reconnection time after a connection that
@@ -1775,6 +2015,10 @@ class EventSource(_StreamState):
         # False: one request, whose errors are raised as they are.
         self._reconnect = reconnect
         self._closed = threading.Event()  # set once the stream is over
+        self._restart = False  # `restart` was called during this attempt
+        self._wakeup = threading.Event()  # set by `close` and `restart`
+        # Holds `close` and `restart` off while an attempt starts.
+        self._lock = threading.Lock()
         # The thread that iterates: only there can `close` close the
         # generator without racing a `next()`.
         self._reader: int | None = None
@@ -1797,20 +2041,36 @@ class EventSource(_StreamState):
         return next(self._iterator)
 
     def close(self) -> None:
-        """End the stream; safe from any thread.  A read blocked in another
-        thread, or a wait before reconnecting, returns at once and that
-        thread's iteration ends.  (A request waiting for its response
-        headers is bounded by the timeouts instead.)"""
-        self._closed.set()
-        response = self._response
-        if response is not None:
-            self._transport.shut_down(response)
+        """End the stream; safe from any thread.  Whatever the iterating
+        thread waits for (a connection, the response headers, the next
+        bytes, the time before reconnecting) it stops waiting at once, and
+        its iteration ends.  (With a ``session`` of the caller's, a wait for
+        a connection or for headers lasts until the timeouts end it.)"""
+        with self._lock:
+            self._closed.set()
+            self._wakeup.set()
+            self._transport.abort()
         running = self._iterator.gi_running  # type: ignore[attr-defined]
         if self._reader == threading.get_ident() and not running:
             # Here the loop is paused at an event: end it and close the
             # response now.  Another thread's loop ends at its next read.
             self._iterator.close()
         self._transport.close()
+
+    def restart(self) -> None:
+        """End the connection and make a new one at once, which sends
+        ``Last-Event-ID``; safe from any thread.  Whatever the iterating
+        thread waits for (a connection, the response headers, the next
+        bytes, the time before reconnecting) it stops waiting.  A restart is
+        not a failed attempt and waits for no reconnection time; an event
+        whose blank line had not come is dropped, as at any end of a
+        connection.  Nothing happens once the stream is closed."""
+        with self._lock:
+            if self._closed.is_set():
+                return
+            self._restart = True
+            self._wakeup.set()
+            self._transport.abort()
 
     def __enter__(self) -> Self:
         return self
@@ -1836,25 +2096,43 @@ class EventSource(_StreamState):
                 try:
                     yield from self._connection()
                 except Exception as exc:
-                    if self._closed.is_set():  # `close` broke a read midway
-                        return
-                    if not (self._reconnect and isinstance(exc, retried)):
-                        raise
-                    error = exc
-                if self._closed.is_set() or not self._reconnect:
+                    # `close` or `restart` may have broken the connection.
+                    if not (self._closed.is_set() or self._restart):
+                        if not (self._reconnect and isinstance(exc, retried)):
+                            raise
+                        error = exc
+                if self._closed.is_set():
+                    return
+                if self._restart:
+                    self._policy.restarted()
+                    delay = 0.0
+                    continue
+                if not self._reconnect:
                     return
                 delay = self._policy.next_delay(error)
         finally:
             self._closed.set()
             self._transport.close()
 
+    def _begin(self) -> bool:
+        """Start an attempt: False if the stream is closed."""
+        with self._lock:
+            if self._closed.is_set():
+                return False
+            self._restart = False
+            self._wakeup.clear()
+            self._transport.rearm()
+            return True
+
     def _connection(self) -> Generator[Event, None, None]:
         """Make one request and read its events; a 204 ends the stream."""
         transport, policy = self._transport, self._policy
+        if not self._begin():
+            return
         response = transport.send(policy.request_headers())
         self._response = response
         try:
-            if self._closed.is_set():
+            if self._closed.is_set() or self._restart:
                 return
             status, headers = transport.status(response)
             try:
@@ -1871,8 +2149,11 @@ class EventSource(_StreamState):
             transport.close_response(response)
 
     def _closed_within(self, delay: float) -> bool:
-        """Wait ``delay`` seconds, less if `close` is called; True if it was."""
-        return self._closed.wait(delay)
+        """Wait ``delay`` seconds, less if `close` or `restart` is called;
+        True if the stream is closed."""
+        if delay > 0:
+            self._wakeup.wait(delay)
+        return self._closed.is_set()
 
 
 class AsyncEventSource(_StreamState):
@@ -1893,8 +2174,9 @@ class AsyncEventSource(_StreamState):
         # False: one request, whose errors are raised as they are.
         self._reconnect = reconnect
         self._closed = False  # set once the stream is over
-        # Set by `aclose` to end a wait before reconnecting (made by `_run`,
-        # in the event loop).
+        self._restart = False  # `restart` was called during this attempt
+        # Set by `aclose` and `restart` (made anew as each attempt starts, in
+        # the event loop).
         self._wakeup: anyio.Event | None = None
         self._response: httpx.Response | None = None  # being read
         self._iterator = self._run()
@@ -1913,19 +2195,32 @@ class AsyncEventSource(_StreamState):
         return self._iterator.__anext__()
 
     async def aclose(self) -> None:
-        """End the stream; safe from another task.  A read in progress in
-        that task, or a wait before reconnecting, returns at once and that
-        task's iteration ends.  (A request waiting for its response headers
-        is bounded by the timeouts instead.)"""
+        """End the stream; safe from another task.  Whatever the iterating
+        task waits for (a connection, the response headers, the next bytes,
+        the time before reconnecting) it stops waiting at once, and its
+        iteration ends."""
         self._closed = True
         if self._wakeup is not None:
             self._wakeup.set()
-        response = self._response
+        await self._transport.abort()
         if not self._iterator.ag_running:  # type: ignore[attr-defined]
             # Here the loop is paused at an event, or not started: end it.
             await self._iterator.aclose()
-        elif response is not None:
-            await self._transport.shut_down(response)
+
+    async def restart(self) -> None:
+        """End the connection and make a new one at once, which sends
+        ``Last-Event-ID``; safe from any task.  Whatever the iterating task
+        waits for (a connection, the response headers, the next bytes, the
+        time before reconnecting) it stops waiting.  A restart is not a
+        failed attempt and waits for no reconnection time; an event whose
+        blank line had not come is dropped, as at any end of a connection.
+        Nothing happens once the stream is closed."""
+        if self._closed:
+            return
+        self._restart = True
+        if self._wakeup is not None:
+            self._wakeup.set()
+        await self._transport.abort()
 
     async def __aenter__(self) -> Self:
         return self
@@ -1939,13 +2234,10 @@ class AsyncEventSource(_StreamState):
         await self.aclose()
 
     async def _run(self) -> AsyncGenerator[Event, None]:
-        import anyio
-
         retried: tuple[type[BaseException], ...] = (
             HTTPStatusError,
             *self._transport.network_errors,
         )
-        self._wakeup = anyio.Event()
         delay = 0.0
         try:
             while not await self._closed_within(delay):
@@ -1955,27 +2247,46 @@ class AsyncEventSource(_StreamState):
                     async for event in connection:
                         yield event
                 except Exception as exc:
-                    if self._closed:  # `aclose` broke a read midway
-                        return
-                    if not (self._reconnect and isinstance(exc, retried)):
-                        raise
-                    error = exc
+                    # `aclose` or `restart` may have broken the connection.
+                    if not (self._closed or self._restart):
+                        if not (self._reconnect and isinstance(exc, retried)):
+                            raise
+                        error = exc
                 finally:
                     await connection.aclose()  # as `yield from` would
-                if self._closed or not self._reconnect:
+                if self._closed:
+                    return
+                if self._restart:
+                    self._policy.restarted()
+                    delay = 0.0
+                    continue
+                if not self._reconnect:
                     return
                 delay = self._policy.next_delay(error)
         finally:
             self._closed = True
             await self._transport.close()
 
+    def _begin(self) -> bool:
+        """Start an attempt: False if the stream is closed."""
+        import anyio
+
+        if self._closed:
+            return False
+        self._restart = False
+        self._wakeup = anyio.Event()
+        self._transport.rearm()
+        return True
+
     async def _connection(self) -> AsyncGenerator[Event, None]:
         """Make one request and read its events; a 204 ends the stream."""
         transport, policy = self._transport, self._policy
+        if not self._begin():
+            return
         response = await transport.send(policy.request_headers())
         self._response = response
         try:
-            if self._closed:
+            if self._closed or self._restart:
                 return
             status, headers = transport.status(response)
             try:
@@ -1993,7 +2304,8 @@ class AsyncEventSource(_StreamState):
             await transport.close_response(response)
 
     async def _closed_within(self, delay: float) -> bool:
-        """Wait ``delay`` seconds, less if `aclose` is called; True if it was."""
+        """Wait ``delay`` seconds, less if `aclose` or `restart` is called;
+        True if the stream is closed."""
         if delay > 0 and self._wakeup is not None:
             import anyio
 
@@ -2446,9 +2758,9 @@ def _describe_error(exc: BaseException, source: str) -> str:
         root = root.__cause__ or root.__context__  # type: ignore[assignment]
     if isinstance(root, SSEError):
         return str(root)  # it names the URL
-    if isinstance(root, OSError):
+    if isinstance(root, OSError) and (root.strerror or str(root).strip()):
         return f"{source}: {root.strerror or root}"
-    return f"{source}: {type(root).__name__}: {root}"
+    return f"{source}: {_describe(root)}"
 
 
 # -- recording: --record FILE -------------------------------------------------

@@ -122,6 +122,10 @@ class Stream(ABC):
         """``close()``/``aclose()``."""
 
     @abstractmethod
+    async def restart(self) -> None:
+        """``restart()``."""
+
+    @abstractmethod
     def read_in_background(self, hold: bool = False) -> Reading:
         """Read the stream on a thread (sync) or in a task (async)."""
 
@@ -228,6 +232,9 @@ class SyncStream(Stream):
     async def close(self) -> None:
         self.source.close()
 
+    async def restart(self) -> None:
+        self.source.restart()
+
     def read_in_background(self, hold: bool = False) -> Reading:
         return SyncReading(self.source, hold)
 
@@ -328,6 +335,9 @@ class AsyncStream(Stream):
 
     async def close(self) -> None:
         await self.source.aclose()
+
+    async def restart(self) -> None:
+        await self.source.restart()
 
     def read_in_background(self, hold: bool = False) -> Reading:
         return AsyncReading(self.source, hold)

@@ -56,7 +56,7 @@ import ssl
 import struct
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import BinaryIO, Callable, NamedTuple, Union
@@ -86,6 +86,8 @@ __all__ = [
     "split_at",
     "split_every",
     "status_only",
+    "stalled_port",
+    "unanswered",
 ]
 
 # ---------------------------------------------------------------------------
@@ -772,3 +774,48 @@ def random_drops_and_errors(seed: int) -> Callable[[int], Step | Response]:
         return Step(rng.randint(1, 25), drop, framing)
 
     return script
+
+
+# ---------------------------------------------------------------------------
+# Waits that never end: for a connection, for response headers
+# ---------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def stalled_port() -> Iterator[int]:
+    """A port on 127.0.0.1 where a connection is never made: a listening
+    socket that accepts nothing, whose queue is filled first, so that Linux
+    drops each new SYN and a client waits in ``connect`` until its timeout.
+    Yields the port."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    queued: list[socket.socket] = []
+    try:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        address = listener.getsockname()
+        for _ in range(64):
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            queued.append(sock)
+            sock.settimeout(0.2)
+            try:
+                sock.connect(address)
+            except (socket.timeout, OSError):
+                break  # the queue is full: this SYN was dropped
+        else:
+            raise RuntimeError("the listening queue never filled")
+        yield address[1]
+    finally:
+        for sock in queued:
+            sock.close()
+        listener.close()
+
+
+def unanswered(release: threading.Event, timeout: float = 10.0) -> Handler:
+    """A handler for `SSEServer` that answers no request (not even its
+    headers) until ``release`` is set (or ``timeout`` passes), then 204."""
+
+    def handler(request: Request) -> Response:
+        release.wait(timeout)
+        return NO_CONTENT
+
+    return handler
