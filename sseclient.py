@@ -2001,7 +2001,8 @@ class _StreamState:
 class EventSource(_StreamState):
     """An event stream that reconnects, made by `connect`: iterate it for
     `Event` objects, across dropped connections, until the server answers
-    204, an error that retrying cannot fix is raised, or `close` is called.
+    204, an error that retrying cannot fix is raised, or `close` is called;
+    `restart` makes a new connection at once.
 
     Also a context manager that closes it.  ``last_event_id``, ``retry`` and
     ``response`` tell where the stream stands.
@@ -2160,7 +2161,7 @@ class AsyncEventSource(_StreamState):
     """The async twin of `EventSource`, made by `aconnect`: iterate it with
     ``async for`` for `Event` objects, across dropped connections, until the
     server answers 204, an error that retrying cannot fix is raised, or
-    `aclose` is called.
+    `aclose` is called; `restart` makes a new connection at once.
 
     Also an async context manager that closes it.  ``last_event_id``,
     ``retry`` and ``response`` tell where the stream stands.

@@ -27,6 +27,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.metadata
+import os
+import platform
 import statistics
 import sys
 import threading
@@ -39,7 +42,6 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
-import sseclient  # noqa: E402
 from servers import (  # noqa: E402
     HoldOpen,
     Response,
@@ -48,6 +50,8 @@ from servers import (  # noqa: E402
     status_only,
     unanswered,
 )
+
+import sseclient  # noqa: E402
 
 PHASES = ("connect", "headers", "read", "backoff")
 #: Options of every stream: long waits everywhere, so that only close ends them.
@@ -153,6 +157,12 @@ def main() -> int:
     parser.add_argument("--tries", type=int, default=20, help="tries per case")
     args = parser.parse_args()
     results = measure(args.tries)
+    versions = ", ".join(
+        f"{name} {importlib.metadata.version(name)}"
+        for name in ("requests", "urllib3", "httpx", "anyio")
+    )
+    print(f"Python {platform.python_version()}, {versions}")
+    print(f"load average: {', '.join(f'{n:.2f}' for n in os.getloadavg())}")
     print(f"close latency, {args.tries} tries per case (ms: median / worst)\n")
     print(f"| {'':<18} | " + " | ".join(f"{p:>15}" for p in PHASES) + " |")
     print(f"| {'-' * 18} | " + " | ".join("-" * 14 + ":" for _ in PHASES) + " |")

@@ -85,8 +85,8 @@ __all__ = [
     "random_drops_and_errors",
     "split_at",
     "split_every",
-    "status_only",
     "stalled_port",
+    "status_only",
     "unanswered",
 ]
 

@@ -166,7 +166,9 @@ async def test_restart_from_another_thread_or_task_during_waits_to_reconnect(
         source = driver.open(server.url, max_attempts=2, **LONG)
         reading = source.read_in_background()
         for waits in (1, 2):
-            assert await eventually(lambda: logged(caplog, "in 3600.000 s") == waits)
+            assert await eventually(
+                lambda waits=waits: logged(caplog, "in 3600.000 s") == waits
+            )
             await source.restart()
         await reading.join()  # a hang guard: the waits were cut short
     assert reading.error is None
