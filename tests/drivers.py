@@ -263,10 +263,10 @@ class SyncDriver(Driver):
     name = "connect"
     #: connect()'s ``transport``.
     transport = "requests"
-    response_type = requests.Response
-    connect_error = requests.ConnectionError
-    certificate_error = requests.exceptions.SSLError
-    redirect_error = requests.TooManyRedirects
+    response_type: type[Any] = requests.Response
+    connect_error: type[BaseException] = requests.ConnectionError
+    certificate_error: type[BaseException] = requests.exceptions.SSLError
+    redirect_error: type[BaseException] = requests.TooManyRedirects
     max_redirects = requests.models.DEFAULT_REDIRECT_LIMIT
 
     def __init__(self) -> None:
@@ -307,7 +307,7 @@ class StdlibDriver(SyncDriver):
     connect_error = ConnectionRefusedError
     certificate_error = ssl.SSLCertVerificationError
     redirect_error = sseclient.HTTPStatusError
-    max_redirects = sseclient._MAX_REDIRECTS
+    max_redirects = 10  # as the README says
 
     def users_client(
         self, auth: tuple[str, str], headers: dict[str, str]
