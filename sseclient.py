@@ -140,7 +140,9 @@ class ResponseError(SSEError):
     """The server answered, but not with an event stream to read.
 
     ``status_code`` is the HTTP status and ``response`` the response object
-    of the HTTP library (a ``requests.Response`` for `connect`), closed; its
+    of the HTTP library (a ``requests.Response`` for `connect` over requests;
+    over the standard library, one with the same ``status_code``,
+    ``headers``, ``content``, ``text`` and ``json()``), closed; its
     body was read first if the server declared a length of at most 1 MiB, so
     that ``response.text`` shows what the server said.
     """
@@ -1371,7 +1373,9 @@ class _StdlibTransport:
 
     def keep_small_body(self, response: _StdlibResponse) -> None:
         if _body_worth_keeping(response.headers):
-            with contextlib.suppress(*self.network_errors, SSEError):
+            # The body only explains the error about to be raised: a body
+            # that cannot be read or decoded must not take that error's place.
+            with contextlib.suppress(Exception):
                 response.content  # noqa: B018  (reads and keeps the body)
 
     def close_response(self, response: _StdlibResponse) -> None:
@@ -2227,8 +2231,8 @@ class EventSource(_StreamState):
     def close(self) -> None:
         """End the stream; safe from any thread.  A read blocked in another
         thread, or a wait before reconnecting, returns at once and that
-        thread's iteration ends.  (A request waiting for its response
-        headers is bounded by the timeouts instead.)"""
+        thread's iteration ends.  (With requests, a request waiting for its
+        response headers is bounded by the timeouts instead.)"""
         self._closed.set()
         response = self._response
         if response is not None:
