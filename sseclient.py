@@ -1024,6 +1024,15 @@ def _requests_network_errors() -> tuple[type[BaseException], ...]:
     )
 
 
+def _requests_importable() -> bool:
+    """Whether requests is installed (and imports)."""
+    try:
+        import requests  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def _httpx_network_errors() -> tuple[type[BaseException], ...]:
     """The errors of httpx that mean a connection could not be made or was
     lost: worth another attempt."""
@@ -1218,8 +1227,8 @@ class _StdlibResponse:
     ) -> None:
         self.url = url  # the URL that answered, after any redirects
         self.raw = raw  # its body is the stream
-        self.status_code = raw.status
-        self.reason = raw.reason
+        self.status_code = raw.status  # as the status line says
+        self.reason = raw.reason  # the status line's text
         #: The response headers, looked up whatever the case of the name.
         self.headers = cast("Mapping[str, str]", raw.msg)
         self._connection = connection  # closed with the response
@@ -1294,8 +1303,9 @@ class _StdlibTransport:
         if auth is None and parts.username is not None:
             # As requests does: credentials in the URL are Basic auth.
             auth = (unquote(parts.username), unquote(parts.password or ""))
-        self._url = _without_credentials(url)
-        self._method = method.upper()
+        self._url = _without_credentials(url)  # where each connection starts
+        self._method = method.upper()  # of the first request (a redirect may change it)
+        # The body of every request, and its Content-Type.
         self._body, content_type = _request_body(data, json)
         #: Headers that this transport adds, but where the caller gave its own.
         self._defaults = {
@@ -1306,12 +1316,12 @@ class _StdlibTransport:
             self._defaults["Content-Type"] = content_type
         # The Authorization header of Basic auth, sent to the URL's origin only.
         self._authorization = None if auth is None else _basic_auth(auth)
-        if isinstance(timeout, tuple):
-            self._timeouts = timeout  # (connect, read)
-        else:
-            self._timeouts = (timeout, timeout)
-        self._verify = options.get("verify", True)
-        self._cert = options.get("cert")
+        # (connect, read) in seconds: the first for making the connection
+        # (and a CONNECT tunnel, and the TLS handshake), the second for each
+        # read after it.
+        self._timeouts = timeout if isinstance(timeout, tuple) else (timeout, timeout)
+        self._verify = options.get("verify", True)  # as requests' verify
+        self._cert = options.get("cert")  # as requests' cert
         # Made now if it will be used, so that a wrong CA or certificate path
         # is raised here rather than retried as a network error.
         self._tls: ssl.SSLContext | None = None
@@ -2528,20 +2538,13 @@ def _sync_transport(
             f"transport must be 'requests', 'stdlib' or None, not {name!r}"
         )
     if name is None:
-        name = "requests" if session is not None or _has_requests() else "stdlib"
+        has_requests = session is not None or _requests_importable()
+        name = "requests" if has_requests else "stdlib"
     if name == "requests":
         return _RequestsTransport(session, method, url, data, json, timeout, options)
     if session is not None:
         raise ValueError("session is a requests.Session: it needs transport='requests'")
     return _StdlibTransport(method, url, data, json, timeout, options)
-
-
-def _has_requests() -> bool:
-    try:
-        import requests  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 def aconnect(
