@@ -309,11 +309,6 @@ class StdlibDriver(SyncDriver):
     redirect_error = sseclient.HTTPStatusError
     max_redirects = 10  # as the README says
 
-    def users_client(
-        self, auth: tuple[str, str], headers: dict[str, str]
-    ) -> dict[str, Any]:
-        pytest.skip("the standard library's transport takes no session")
-
 
 # ---------------------------------------------------------------------------
 # aconnect()

@@ -454,6 +454,9 @@ async def test_a_body_is_resent_on_every_connection(
         assert decoded(request) == given
 
 
+# The standard library's transport takes no session (see test_stdlib_transport.py
+# for its auth and params).
+@pytest.mark.parametrize("driver", ["connect", "aconnect"], indirect=True)
 async def test_the_users_session_or_client_is_used_on_every_connection_and_left_open(
     driver: Driver,
 ) -> None:
