@@ -33,7 +33,6 @@ from types import TracebackType
 from typing import Any
 
 import httpx
-import pytest
 import requests
 
 import sseclient
