@@ -3,8 +3,9 @@
     python benchmarks/close_latency.py             # 20 tries of each case
     python benchmarks/close_latency.py --tries 50
 
-A stream is iterated on a thread of its own (``connect``, over requests) or
-in a task of its own (``aconnect``, over httpx) while it waits in one of
+A stream is iterated on a thread of its own (``connect``, over requests and
+over the standard library's http.client) or in a task of its own
+(``aconnect``, over httpx) while it waits in one of
 four places, and ``close()`` or ``aclose()`` is called from the main thread
 or task.  The time measured runs from that call to the moment the
 iteration has ended (the thread's ``for`` loop has left, or the task's
@@ -89,8 +90,8 @@ def wait_for_request(server: SSEServer | None, count: int) -> None:
     time.sleep(SETTLE)
 
 
-def sync_try(url: str, server: SSEServer | None) -> float:
-    stream = sseclient.connect(url, **OPTIONS)
+def sync_try(url: str, server: SSEServer | None, transport: str) -> float:
+    stream = sseclient.connect(url, transport=transport, **OPTIONS)
     ended: list[float] = []
 
     def read() -> None:
@@ -142,8 +143,9 @@ def measure(tries: int) -> dict[tuple[str, str], list[float]]:
     results: dict[tuple[str, str], list[float]] = {}
     for phase in PHASES:
         with place(phase) as (url, server):
-            sync = [sync_try(url, server) for _ in range(tries)]
-            results["connect (requests)", phase] = sync
+            for transport in ("requests", "stdlib"):
+                sync = [sync_try(url, server, transport) for _ in range(tries)]
+                results[f"connect ({transport})", phase] = sync
 
             async def run(url: str = url, server: Any = server) -> list[float]:
                 return [await async_try(url, server) for _ in range(tries)]
@@ -167,7 +169,7 @@ def main() -> int:
     print(f"| {'':<18} | " + " | ".join(f"{p:>15}" for p in PHASES) + " |")
     print(f"| {'-' * 18} | " + " | ".join("-" * 14 + ":" for _ in PHASES) + " |")
     worst = 0.0
-    for client in ("connect (requests)", "aconnect (httpx)"):
+    for client in ("connect (requests)", "connect (stdlib)", "aconnect (httpx)"):
         cells = []
         for phase in PHASES:
             times = results[client, phase]
