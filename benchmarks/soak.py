@@ -3,7 +3,7 @@
     python benchmarks/soak.py                  # 1,000,000 events, a drop every ~3000
     python benchmarks/soak.py --events 100000  # a quicker run
 
-A server process (``tests/reconnect_server.py``) serves numbered events on
+A server process (``SSEServer`` from ``tests/servers.py``) serves numbered events on
 127.0.0.1, resuming after each request's ``Last-Event-ID``, and drops the
 connection every few thousand events at a random point: between events,
 mid-line, mid-event (the event's lines without its blank line), or right
@@ -32,12 +32,15 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
-from reconnect_server import (  # noqa: E402
-    EventServer,
-    Reply,
+from servers import (  # noqa: E402
+    NO_CONTENT,
+    Close,
     Request,
+    Response,
+    SSEServer,
     drop_point,
     numbered_events,
+    split_every,
 )
 
 import sseclient  # noqa: E402
@@ -45,6 +48,9 @@ import sseclient  # noqa: E402
 MIB = 1024 * 1024
 KINDS = ("between-events", "mid-line", "mid-event", "after-headers")
 WEIGHTS = (32, 32, 32, 4)
+#: The server writes a body in pieces of at most this many bytes (each one
+#: HTTP chunk, when chunked).
+CHUNK = 65536
 
 
 def serve(
@@ -59,11 +65,11 @@ def serve(
     padding = b" " + b"x" * max(0, options.data_size - 8)
     kinds: collections.Counter[str] = collections.Counter()
 
-    def handler(request: Request) -> Reply:
+    def handler(request: Request) -> Response:
         requests.value += 1
         first = request.last_event_id + 1
         if first > options.events:
-            return Reply(status=204, headers=(), framing="length")
+            return NO_CONTENT
         framing = rng.choice(("chunked", "close"))
         per_connection = rng.randint(
             options.drop_every // 2, options.drop_every * 3 // 2
@@ -72,14 +78,14 @@ def serve(
         kind = rng.choices(KINDS, WEIGHTS)[0]
         if count < per_connection:  # the last events: send them all
             body, _ = numbered_events(first, count, padding=padding)
-            return Reply(body=body, framing=framing)
+            return Response(split_every(body, CHUNK), framing)
         kinds[kind] += 1
         body, ends = numbered_events(first, count + 1, padding=padding)
         complete = 0 if kind == "after-headers" else count
         drop_at = drop_point(body, ends, complete, kind)
-        return Reply(body=body, framing=framing, drop_at=drop_at)
+        return Response([*split_every(body[:drop_at], CHUNK), Close()], framing)
 
-    with EventServer(handler) as server:
+    with SSEServer(handler) as server:
         port.value = server.port
         stop.wait()  # type: ignore[attr-defined]
         print("server: drops by kind:", dict(sorted(kinds.items())), flush=True)

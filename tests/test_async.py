@@ -1,6 +1,6 @@
 """AsyncSSEClient over real httpx and aiohttp responses from a local server.
 
-The server (`async_server.AsyncSSEServer`) runs in the test's event loop and
+The server (`servers.AsyncSSEServer`) runs in the test's event loop and
 follows a script; handshakes are `asyncio.Event`s the test sets when it has
 seen an event, never sleeps.  Every test runs with warnings as errors and
 fails if anything reaches the loop's exception handler ("Unclosed
@@ -21,7 +21,8 @@ from typing import Any
 import aiohttp
 import httpx
 import pytest
-from async_server import AsyncSSEServer, Close, HoldOpen, Response, WaitFor, collect
+from drivers import collect
+from servers import AsyncSSEServer, Close, HoldOpen, Response, WaitFor
 
 from sseclient import AsyncSSEClient, Event, EventTooLarge
 
@@ -168,7 +169,7 @@ async def test_one_byte_http_chunks(kind: str) -> None:
     assert {event.json()["delta"] for event in events} == {"naïve café 日本 🙂"}
 
 
-async def recording(
+async def noting_arrivals(
     chunks: AsyncIterator[bytes], ends: Sequence[int], arrived: Sequence[asyncio.Event]
 ) -> AsyncIterator[bytes]:
     """Pass ``chunks`` on; set ``arrived[i]`` once ``ends[i]`` bytes are in."""
@@ -192,7 +193,7 @@ async def test_every_split_reaches_the_parser(kind: str) -> None:
     for piece, event in zip(pieces, arrived):
         script += [piece, WaitFor(event)]
     async with serving(kind, [Response(script)]) as (server, _, source):
-        events, _ = await read_all(recording(source, ends, arrived))
+        events, _ = await read_all(noting_arrivals(source, ends, arrived))
     assert server.timeouts == 0
     expected = await read_all(one_byte_chunks(b"".join(pieces)))
     assert events == expected[0]

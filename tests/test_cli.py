@@ -361,29 +361,29 @@ def test_ctrl_c_exits_0(server: HTTPServer, release: threading.Event) -> None:
 # -- files and standard input -------------------------------------------------------
 
 
-RECORDED = (
-    b"\xef\xbb\xbf: a recorded stream, with a BOM and CRLF line ends\r\n"
+SAVED = (
+    b"\xef\xbb\xbf: a stream saved to a file, with a BOM and CRLF line ends\r\n"
     b"id: a\r\nevent: greeting\r\ndata: hi\r\n\r\n"
     b"data: line 1\r\ndata: line 2\r\n\r\n"
-    b"id: b\r\ndata: cut off at the end of the recording"
+    b"id: b\r\ndata: cut off at the end of the file"
 )
-RECORDED_EVENTS = [
+SAVED_EVENTS = [
     {"id": "a", "event": "greeting", "data": "hi", "retry": None},
     {"id": "a", "event": "message", "data": "line 1\nline 2", "retry": None},
 ]
 
 
 def test_file_input(tmp_path: Path) -> None:
-    path = tmp_path / "recorded.sse"
-    path.write_bytes(RECORDED)
+    path = tmp_path / "saved.sse"
+    path.write_bytes(SAVED)
     result = run_cli("--json", str(path))
     assert (result.returncode, result.stderr) == (0, "")
-    assert json_lines(result.stdout) == RECORDED_EVENTS
+    assert json_lines(result.stdout) == SAVED_EVENTS
 
 
 def test_file_input_pretty(tmp_path: Path) -> None:
-    path = tmp_path / "recorded.sse"
-    path.write_bytes(RECORDED)
+    path = tmp_path / "saved.sse"
+    path.write_bytes(SAVED)
     result = run_cli(str(path))
     assert result.stdout == "greeting id=a\n  hi\nmessage id=a\n  line 1\n  line 2\n"
 
@@ -393,9 +393,9 @@ def test_missing_file_is_a_one_line_error(tmp_path: Path) -> None:
 
 
 def test_stdin_input() -> None:
-    result = run_cli("--json", "-", input=RECORDED)
+    result = run_cli("--json", "-", input=SAVED)
     assert (result.returncode, result.stderr) == (0, "")
-    assert json_lines(result.stdout) == RECORDED_EVENTS
+    assert json_lines(result.stdout) == SAVED_EVENTS
 
 
 def test_stdin_events_print_as_they_arrive() -> None:

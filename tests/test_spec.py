@@ -808,6 +808,34 @@ def test_event_too_large_catchable_as_sse_error():
         p.feed(b"data: " + b"y" * 1000 + b"\n\n")
 
 
+def test_event_too_large_reports_the_size_and_the_limit():
+    """``size`` is the size the message reports ("at least N characters")
+    and ``limit`` the ``max_event_size``.  An event that comes whole is
+    measured whole, in characters (its lines and the line ends between
+    them), not bytes; fed a byte at a time, it is known to be over the limit
+    as soon as it is."""
+    limit = 100
+    text = "data: a\ndata: " + "é" * 150
+    data = text.encode() + b"\n\n"
+    assert len(text.encode()) > len(text)  # so characters are not bytes here
+    for label, chunks in [
+        ("whole", [data]),
+        ("bytes", [data[i : i + 1] for i in range(len(data))]),
+    ]:
+        p = sseclient.EventStreamParser(max_event_size=limit)
+        with pytest.raises(sseclient.EventTooLarge) as info:
+            for chunk in chunks:
+                p.feed(chunk)
+        error = info.value
+        assert error.limit == limit, label
+        if label == "whole":
+            assert error.size == len(text)
+        else:
+            assert limit < error.size <= len(text)
+        assert f"at least {error.size} characters" in str(error), label
+        assert f"max_event_size={limit}" in str(error), label
+
+
 def test_small_events_under_limit_pass():
     p = sseclient.EventStreamParser(max_event_size=1000)
     out = p.feed(b"data: " + b"z" * 500 + b"\n\n")

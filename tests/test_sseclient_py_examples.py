@@ -4,7 +4,7 @@ The code blocks below are copied verbatim from the README (the package's
 long description) of sseclient-py 1.9.0, and of 1.8.0, whose older example
 (``client = sseclient.SSEClient(response)`` with the response object itself)
 is the one most code in the wild was copied from.  The only change made at run
-time is the URL, pointed at a local `RawSSEServer`.  The ``close()`` test
+time is the URL, pointed at a local `SSEServer`.  The ``close()`` test
 follows 1.9.0's docstrings (``SSEClient.__init__``: "The event source is
 expected to be a binary stream and have a close() method"; ``close()``:
 "Manually close the event source stream.").
@@ -30,12 +30,12 @@ from typing import Any
 import pytest
 import requests
 import urllib3
-from servers import Action, RawSSEServer, WaitFor
+from servers import Action, Response, SSEServer, WaitFor
+from stream_files import as_dicts, expected_events, load_stream
 
 import sseclient
 
-STREAMS_DIR = Path(__file__).resolve().parent / "streams"
-FIELDS = ("id", "event", "data", "retry")
+ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_URL = "http://domain.com/events"
 
 # sseclient-py 1.9.0 README, "Usage" (verbatim).
@@ -107,8 +107,9 @@ for event in client.events():
     pprint.pprint(json.loads(event.data))
 '''
 
-#: A spread of the recorded streams: LF/JSON, CRLF+BOM, multi-byte text,
-#: CR-only line ends (urllib3's line iterator splits at LF only), truncation.
+#: A spread of the stream files (tests/streams/): LF/JSON, CRLF+BOM, multi-byte
+#: text, CR-only line ends (urllib3's line iterator splits at LF only),
+#: truncation.
 STREAMS = [
     "anthropic_messages",
     "dotnet_crlf_bom",
@@ -122,15 +123,9 @@ FRAMINGS = ["chunked", "close"]
 
 
 def load(name: str) -> tuple[bytes, list[dict[str, Any]]]:
-    body = (STREAMS_DIR / f"{name}.sse").read_bytes()
-    expected = json.loads(
-        (STREAMS_DIR / f"{name}.expected.json").read_text(encoding="utf-8")
-    )
-    return body, [{k: e[k] for k in FIELDS} for e in expected["events"]]
-
-
-def as_dicts(events: Any) -> list[dict[str, Any]]:
-    return [{k: getattr(e, k) for k in FIELDS} for e in events]
+    """A stream file's body and its expected events."""
+    body, expected = load_stream(name)
+    return body, expected_events(expected)
 
 
 def run_example(source: str, url: str, *, definitions_only: bool = False) -> dict:
@@ -144,17 +139,17 @@ def run_example(source: str, url: str, *, definitions_only: bool = False) -> dic
     return namespace
 
 
-def serve(name: str, framing: str) -> RawSSEServer:
+def serve(name: str, framing: str) -> SSEServer:
     body, _ = load(name)
     # Several writes, so chunked framing gives several HTTP chunks.
     pieces = [body[i : i + 100] for i in range(0, len(body), 100)]
-    return RawSSEServer(pieces, framing=framing)
+    return SSEServer(Response(pieces, framing=framing))
 
 
 def test_this_is_the_library_under_test() -> None:
     """``import sseclient`` in the examples must be this project's module."""
     assert hasattr(sseclient, "EventStreamParser")
-    assert Path(sseclient.__file__).resolve().parent == STREAMS_DIR.parent.parent
+    assert Path(sseclient.__file__).resolve().parent == ROOT
 
 
 @pytest.mark.parametrize("framing", FRAMINGS)
@@ -165,7 +160,7 @@ def test_readme_1_9_0_runs_as_written(framing: str) -> None:
         assert server.wait_idle()
         assert server.errors == []
     assert len(server.requests) == 3
-    agents = {(r.header("User-Agent") or "").split("/")[0] for r in server.requests}
+    agents = {r.headers.get("user-agent", "").split("/")[0] for r in server.requests}
     assert agents == {
         "python-urllib3",
         "python-requests",
@@ -202,7 +197,7 @@ def test_readme_1_8_0_runs_as_written(
         pprint.pformat(json.loads(e["data"])) + "\n" for e in expected
     )
     (request,) = server.requests
-    assert request.header("Accept") == "text/event-stream"
+    assert request.headers.get("accept") == "text/event-stream"
 
 
 @pytest.mark.parametrize("transport", ["with_urllib3", "with_requests", "with_httpx"])
@@ -237,7 +232,7 @@ def test_close_closes_the_event_source(opener: Any) -> None:
     first = body.index(b"\n\n") + 2
     release = threading.Event()
     script: list[Action] = [body[:first], WaitFor(release, 5.0), body[first:] * 50]
-    with RawSSEServer(script, framing="chunked") as server:
+    with SSEServer(Response(script, framing="chunked")) as server:
         response = opener(server.url)
         client = sseclient.SSEClient(response)
         events = client.events()

@@ -1,13 +1,13 @@
 """SSEClient over real HTTP responses: each event as soon as it arrives.
 
-Every test runs a raw-socket server on 127.0.0.1 (`servers.RawSSEServer`) that
+Every test runs a raw-socket server on 127.0.0.1 (`servers.SSEServer`) that
 writes the body exactly as scripted, with chunked framing, ``Connection:
 close`` framing (no length: the body ends when the server closes) or a
 ``Content-Length``.  Latency is proven by a handshake, never a clock: the
 server sends one event, then waits on a `threading.Event` that the test sets
 only once SSEClient has yielded that event.  A client that holds the event
 back until more bytes come times out its read (``TIMEOUT``) and fails, well
-before the server would give up waiting (which `RawSSEServer.timeouts` would
+before the server would give up waiting (which `SSEServer.timeouts` would
 count).
 """
 
@@ -32,7 +32,7 @@ from typing import Any, Callable
 import pytest
 import requests
 import urllib3
-from servers import DEFAULT_HEADERS, Close, Pause, RawSSEServer, WaitFor, split_at
+from servers import EVENT_STREAM, Close, Pause, Response, SSEServer, WaitFor, split_at
 
 from sseclient import NotStreamingWarning, SSEClient, SSEError
 
@@ -184,7 +184,7 @@ def test_first_event_arrives_while_server_waits(
 ) -> None:
     go = threading.Event()
     script = [b"data: first\n\n", WaitFor(go, SERVER_WAIT), b"data: second\n\n"]
-    with RawSSEServer(script, framing=framing) as server:
+    with SSEServer(Response(script, framing=framing)) as server:
         response = CLIENTS[client](server.url, stack)
         with SSEClient(response) as events:
             assert first_then_rest(events, go) == ("first", ["second"])
@@ -211,9 +211,9 @@ def test_gzip_body_is_decoded_as_it_arrives(
 ) -> None:
     go = threading.Event()
     first, second = gzip_pieces(b"data: first\n\n", "data: sécond\n\n".encode())
-    headers = (*DEFAULT_HEADERS, ("Content-Encoding", "gzip"))
+    headers = (*EVENT_STREAM, ("Content-Encoding", "gzip"))
     script = [first, WaitFor(go, SERVER_WAIT), second]
-    with RawSSEServer(script, framing=framing, headers=headers) as server:
+    with SSEServer(Response(script, framing=framing, headers=headers)) as server:
         response = CLIENTS[client](server.url, stack)
         with SSEClient(response) as events:
             assert first_then_rest(events, go) == ("first", ["sécond"])
@@ -244,7 +244,7 @@ def test_events_split_at_awkward_places(
     for piece in split_at(AWKWARD_BODY, AWKWARD_CUTS):
         # A pause, so that each piece is its own TCP segment and its own read.
         script += [piece, Pause(0.005)]
-    with RawSSEServer(script, framing=framing) as server:
+    with SSEServer(Response(script, framing=framing)) as server:
         events = SSEClient(CLIENTS[client](server.url, stack))
         got = [(e.id, e.data) for e in events]
     assert got == [(None, "café"), ("7", "😀 ok\n")]
@@ -260,7 +260,7 @@ def test_body_ending_mid_event_drops_it_quietly(
     # of an event, before the final empty line, the incomplete event is not
     # dispatched."
     script = [b"data: one\n\n", b"data: unfinished\n"]
-    with RawSSEServer(script, framing=framing) as server:
+    with SSEServer(Response(script, framing=framing)) as server:
         assert datas(SSEClient(CLIENTS[client](server.url, stack))) == ["one"]
 
 
@@ -284,7 +284,7 @@ def test_chunked_body_cut_short_raises_the_clients_error(
     # iter_content raises, as under sseclient-py), after the events before it.
     got: list[str] = []
     script = [b"data: one\n\n", b"data: unfinished\n", Close()]
-    with RawSSEServer(script, framing="chunked") as server:
+    with SSEServer(Response(script, framing="chunked")) as server:
         response = CLIENTS[client](server.url, stack)
         with pytest.raises(truncation_error(client)), SSEClient(response) as events:
             got.extend(e.data for e in events)
@@ -303,7 +303,7 @@ def test_close_closes_the_response_mid_stream(
 ) -> None:
     go = threading.Event()
     script = [b"data: first\n\n", WaitFor(go, SERVER_WAIT), b"data: second\n\n"]
-    with RawSSEServer(script) as server:
+    with SSEServer(Response(script)) as server:
         response = CLIENTS[client](server.url, stack)
         assert not is_closed(response)
         if how == "close":
@@ -331,7 +331,7 @@ def test_close_from_another_thread_ends_a_blocked_read(
     # and send the second event.
     go = threading.Event()
     script = [b"data: first\n\n", WaitFor(go, SERVER_WAIT), b"data: second\n\n"]
-    with RawSSEServer(script, framing=framing) as server:
+    with SSEServer(Response(script, framing=framing)) as server:
         response = CLIENTS[client](server.url, stack, timeout=2 * SERVER_WAIT)
         events = SSEClient(response)
         assert next(events).data == "first"
@@ -395,7 +395,7 @@ def test_body_read_in_full_warns_and_still_parses(
     opener: Opener, remedy: str, stack: contextlib.ExitStack
 ) -> None:
     script = [b"data: one\n\n", b"data: two\n\n"]
-    with RawSSEServer(script) as server:
+    with SSEServer(Response(script)) as server:
         response = opener(server.url, stack)
         with pytest.warns(NotStreamingWarning, match=re.escape(remedy)) as record:
             events = SSEClient(response)
@@ -405,7 +405,7 @@ def test_body_read_in_full_warns_and_still_parses(
 
 
 def test_streamed_responses_do_not_warn(stack: contextlib.ExitStack) -> None:
-    with RawSSEServer([b"data: one\n\n"]) as server, warnings.catch_warnings():
+    with SSEServer(Response([b"data: one\n\n"])) as server, warnings.catch_warnings():
         warnings.simplefilter("error")
         for open_response in (open_requests, open_urllib3, open_httpx):
             assert datas(SSEClient(open_response(server.url, stack))) == ["one"]
@@ -418,8 +418,10 @@ def test_streamed_responses_do_not_warn(stack: contextlib.ExitStack) -> None:
 
 def test_http_client_deflate_body(stack: contextlib.ExitStack) -> None:
     body = zlib.compress(b"data: squeezed\n\n")
-    headers = (*DEFAULT_HEADERS, ("Content-Encoding", "deflate"))
-    with RawSSEServer([body[:5], Pause(0.005), body[5:]], headers=headers) as server:
+    headers = (*EVENT_STREAM, ("Content-Encoding", "deflate"))
+    with SSEServer(
+        Response([body[:5], Pause(0.005), body[5:]], headers=headers)
+    ) as server:
         response = open_http_client(server.url, stack)
         assert datas(SSEClient(response)) == ["squeezed"]
 
@@ -427,8 +429,8 @@ def test_http_client_deflate_body(stack: contextlib.ExitStack) -> None:
 def test_http_client_unknown_content_encoding_is_an_error(
     stack: contextlib.ExitStack,
 ) -> None:
-    headers = (*DEFAULT_HEADERS, ("Content-Encoding", "br"))
-    with RawSSEServer([b"\x0b\x02\x80data"], headers=headers) as server:
+    headers = (*EVENT_STREAM, ("Content-Encoding", "br"))
+    with SSEServer(Response([b"\x0b\x02\x80data"], headers=headers)) as server:
         response = open_http_client(server.url, stack)
         with pytest.raises(SSEError, match="Content-Encoding: br"):
             SSEClient(response)
@@ -541,7 +543,7 @@ def test_doc_example_runs(library: str, capsys: pytest.CaptureFixture[str]) -> N
     examples = doc_examples(library)
     assert examples, f"no example for {library} in {[p.name for p in DOC_FILES]}"
     script = [b"event: greeting\ndata: hello\n\n", b"data: world\n\n"]
-    with RawSSEServer(script, framing="close") as server:
+    with SSEServer(Response(script, framing="close")) as server:
         for example in examples:
             local = example.replace("https://example.com", server.url.rstrip("/"))
             local = local.replace(

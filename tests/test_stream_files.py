@@ -1,15 +1,19 @@
-"""Recorded event streams, replayed through every layer that can cut them up.
+"""The stream files in tests/streams/, replayed through every layer that can
+cut them up.
 
-Each ``tests/streams/NAME.sse`` is a raw response body; ``NAME.expected.json``
-holds the events the WHATWG rules give for it, worked out by hand (see
-tests/streams/README.md).  Every stream is checked:
+Each ``NAME.sse`` is a raw response body; ``NAME.expected.json`` holds the
+events the WHATWG rules give for it (see tests/streams/README.md).  Today
+every stream is synthetic (tests/streams/synthetic/, written by its
+generate_streams.py); streams recorded from real servers will go to
+tests/streams/recorded/ and be replayed the same way.  Every stream is
+checked:
 
 * fed straight into `EventStreamParser` in many chunkings (fixed sizes, every
   two-way split, empty chunks, Hypothesis-chosen cuts);
 * through `SSEClient` over a plain iterator of chunks, including a check that
   each event comes out before the client asks for the bytes after it;
 * over real HTTP with ``requests`` and ``iter_content(chunk_size=k)``:
-  pytest-httpserver (Content-Length body), and `RawSSEServer` writing the body
+  pytest-httpserver (Content-Length body), and `SSEServer` writing the body
   in chosen pieces with ``Transfer-Encoding: chunked`` or close-delimited
   (``Connection: close``, no Content-Length) framing;
 * live over HTTP: the server holds back the rest of the stream until the
@@ -19,24 +23,38 @@ tests/streams/README.md).  Every stream is checked:
 from __future__ import annotations
 
 import importlib.util
-import json
 import random
+import socket
 import threading
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from servers import Action, Close, RawSSEServer, WaitFor, split_at, split_every
+from servers import (
+    Action,
+    Close,
+    Response,
+    SSEServer,
+    WaitFor,
+    split_at,
+    split_every,
+)
+from stream_files import (
+    FIELDS,
+    SYNTHETIC_DIR,
+    as_dicts,
+    expected_events,
+    load_stream,
+    stream_files,
+)
 
 import sseclient
 
-STREAMS_DIR = Path(__file__).resolve().parent / "streams"
-NAMES = sorted(p.name[: -len(".sse")] for p in STREAMS_DIR.glob("*.sse"))
-FIELDS = ("id", "event", "data", "retry")
+STREAMS = stream_files()
+NAMES = [stream.name for stream in STREAMS]
 
 #: Client-side ``iter_content`` chunk sizes; None reads whatever is there
 #: (the whole body for Content-Length/close framing, one HTTP chunk otherwise).
@@ -46,25 +64,19 @@ PARSER_CHUNKS = [1, 2, 3, 5, 7, 13, 64, 4096, 0]
 #: How the raw server cuts the body into writes (and HTTP chunks).
 SERVER_PIECES = ["bytes", "lines", "odd", "whole"]
 
-BIG = 16 * 1024  # streams larger than this skip the 1-byte HTTP variants
+#: Streams larger than this are not read over HTTP one byte at a time (1-byte
+#: reads, or 1-byte server writes): a byte per read costs ~1 ms round trip
+#: here.  Their 1-byte chunkings are covered without HTTP, by
+#: test_parser_fixed_chunks[NAME-k1] and test_client_over_iterator[NAME-k1];
+#: 1-byte HTTP reads and writes, by the smaller streams.
+BIG = 16 * 1024
+#: The streams read over HTTP one byte at a time.
+SMALL = {stream.name for stream in STREAMS if stream.size <= BIG}
 
 
-def load(name: str) -> tuple[bytes, dict[str, Any]]:
-    body = (STREAMS_DIR / f"{name}.sse").read_bytes()
-    text = (STREAMS_DIR / f"{name}.expected.json").read_text(encoding="utf-8")
-    return body, json.loads(text)
-
-
-def expected_events(expected: dict[str, Any]) -> list[dict[str, Any]]:
-    return [{k: e[k] for k in FIELDS} for e in expected["events"]]
-
-
-def as_dicts(events: Iterable[Any]) -> list[dict[str, Any]]:
-    out = []
-    for event in events:
-        assert isinstance(event, sseclient.Event), type(event)
-        out.append({k: getattr(event, k) for k in FIELDS})
-    return out
+def k(chunk_size: int | None) -> str:
+    """A test id for a client chunk size."""
+    return f"k{chunk_size or 'whole'}"
 
 
 def chunked(body: bytes, size: int) -> list[bytes]:
@@ -124,32 +136,35 @@ def check_state(obj: Any, expected: dict[str, Any]) -> None:
 # ---------------------------------------------------------------------------
 
 
-def test_stream_files_match_generator() -> None:
-    """The committed bytes are what generate_streams.py builds (this catches
-    line-ending conversion by git or an editor), and every stream has its
-    hand-written expectations."""
+def test_synthetic_files_match_their_generator() -> None:
+    """The committed synthetic bytes are what generate_streams.py builds (this
+    catches line-ending conversion by git or an editor), and every stream
+    has its expected file."""
     spec = importlib.util.spec_from_file_location(
-        "generate_streams", STREAMS_DIR / "generate_streams.py"
+        "generate_streams", SYNTHETIC_DIR / "generate_streams.py"
     )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    assert sorted(module.STREAMS) == NAMES
+    synthetic = [stream.name for stream in stream_files(SYNTHETIC_DIR)]
+    assert sorted(module.STREAMS) == synthetic
     for name, body in module.STREAMS.items():
-        assert (STREAMS_DIR / f"{name}.sse").read_bytes() == body, name
-    assert (
-        sorted(
-            p.name[: -len(".expected.json")]
-            for p in STREAMS_DIR.glob("*.expected.json")
-        )
-        == NAMES
-    )
-    assert len(NAMES) >= 9
+        assert (SYNTHETIC_DIR / f"{name}.sse").read_bytes() == body, name
+    assert len(synthetic) >= 9
+
+
+def test_every_stream_has_its_expected_file() -> None:
+    for folder in {stream.folder for stream in STREAMS}:
+        bodies = {p.name[: -len(".sse")] for p in folder.glob("*.sse")}
+        expected = {
+            p.name[: -len(".expected.json")] for p in folder.glob("*.expected.json")
+        }
+        assert expected == bodies, folder
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_expected_file_format(name: str) -> None:
-    _, expected = load(name)
+    _, expected = load_stream(name)
     assert isinstance(expected["description"], str)
     assert set(expected) == {"description", "events", "last_event_id", "retry"}
     for event in expected["events"]:
@@ -165,10 +180,10 @@ def test_expected_file_format(name: str) -> None:
 # ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("size", PARSER_CHUNKS, ids=lambda s: f"k{s or 'whole'}")
+@pytest.mark.parametrize("size", PARSER_CHUNKS, ids=k)
 @pytest.mark.parametrize("name", NAMES)
 def test_parser_fixed_chunks(name: str, size: int) -> None:
-    body, expected = load(name)
+    body, expected = load_stream(name)
     events, parser = parse_with_parser(chunked(body, size))
     check(events, expected)
     check_state(parser, expected)
@@ -178,7 +193,7 @@ def test_parser_fixed_chunks(name: str, size: int) -> None:
 def test_parser_every_two_way_split(name: str) -> None:
     """Cut the stream in two at every offset (for the large stream: at every
     offset near a line terminator and at a stride elsewhere)."""
-    body, expected = load(name)
+    body, expected = load_stream(name)
     want = expected_events(expected)
     if len(body) <= 4096:
         offsets: Iterable[int] = range(len(body) + 1)
@@ -197,7 +212,7 @@ def test_parser_every_two_way_split(name: str) -> None:
 @pytest.mark.parametrize("name", NAMES)
 def test_parser_with_empty_chunks(name: str) -> None:
     """Empty feeds anywhere (as a transport may produce) change nothing."""
-    body, expected = load(name)
+    body, expected = load_stream(name)
     pieces = odd_pieces(body, name)
     chunks: list[bytes] = [b""]
     for piece in pieces:
@@ -211,7 +226,7 @@ def test_parser_with_empty_chunks(name: str) -> None:
 def test_parser_events_come_out_of_the_feed_that_completes_them(name: str) -> None:
     """Fed event by event (cut right after each dispatching blank line), each
     ``feed`` returns exactly the events its bytes complete."""
-    body, expected = load(name)
+    body, expected = load_stream(name)
     pieces, counts = event_pieces(body)
     assert sum(counts) == len(expected["events"])
     parser = sseclient.EventStreamParser()
@@ -234,7 +249,7 @@ def test_parser_events_come_out_of_the_feed_that_completes_them(name: str) -> No
 @given(data=st.data())
 @pytest.mark.parametrize("name", NAMES)
 def test_parser_hypothesis_chunkings(name: str, data: st.DataObject) -> None:
-    body, expected = load(name)
+    body, expected = load_stream(name)
     cuts = data.draw(
         st.lists(st.integers(0, len(body)), max_size=40), label="cut offsets"
     )
@@ -248,10 +263,10 @@ def test_parser_hypothesis_chunkings(name: str, data: st.DataObject) -> None:
 # ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("size", PARSER_CHUNKS, ids=lambda s: f"k{s or 'whole'}")
+@pytest.mark.parametrize("size", PARSER_CHUNKS, ids=k)
 @pytest.mark.parametrize("name", NAMES)
 def test_client_over_iterator(name: str, size: int) -> None:
-    body, expected = load(name)
+    body, expected = load_stream(name)
     client = sseclient.SSEClient(iter(chunked(body, size)))
     check(client.events(), expected)
     check_state(client, expected)
@@ -294,7 +309,7 @@ def test_client_yields_each_event_before_reading_further(name: str) -> None:
     """The client must hand over an event as soon as its blank line is in,
     before it pulls the next chunk (on a live stream that chunk may come
     minutes later)."""
-    body, expected = load(name)
+    body, expected = load_stream(name)
     pieces, counts = event_pieces(body)
     received: list[Any] = []
 
@@ -324,18 +339,23 @@ def fetch(url: str, chunk_size: int | None) -> tuple[list[Any], Any]:
         return list(client.events()), client
 
 
-def skip_if_too_slow(body: bytes, *sizes: int | None) -> None:
-    if len(body) > BIG and 1 in sizes:
-        pytest.skip("1-byte HTTP reads of the large stream are covered by parser tests")
+# The cases below leave out 1-byte reads and writes of the streams larger
+# than BIG (see there for where those are covered).
 
 
-@pytest.mark.parametrize("chunk_size", CLIENT_CHUNKS, ids=lambda k: f"k{k or 'whole'}")
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize(
+    ("name", "chunk_size"),
+    [
+        pytest.param(name, size, id=f"{name}-{k(size)}")
+        for name in NAMES
+        for size in CLIENT_CHUNKS
+        if name in SMALL or size != 1
+    ],
+)
 def test_requests_over_pytest_httpserver(
     httpserver: Any, name: str, chunk_size: int | None
 ) -> None:
-    body, expected = load(name)
-    skip_if_too_slow(body, chunk_size)
+    body, expected = load_stream(name)
     httpserver.expect_request("/stream").respond_with_data(
         body, content_type="text/event-stream"
     )
@@ -354,18 +374,24 @@ RAW_FRAMINGS = [("chunked", p) for p in SERVER_PIECES] + [
 ]
 
 
-@pytest.mark.parametrize("chunk_size", CLIENT_CHUNKS, ids=lambda k: f"k{k or 'whole'}")
 @pytest.mark.parametrize(
-    ("framing", "pieces"), RAW_FRAMINGS, ids=[f"{f}-{p}" for f, p in RAW_FRAMINGS]
+    ("name", "framing", "pieces", "chunk_size"),
+    [
+        pytest.param(
+            name, framing, pieces, size, id=f"{name}-{framing}-{pieces}-{k(size)}"
+        )
+        for name in NAMES
+        for framing, pieces in RAW_FRAMINGS
+        for size in CLIENT_CHUNKS
+        if name in SMALL or not (size == 1 or pieces == "bytes")
+    ],
 )
-@pytest.mark.parametrize("name", NAMES)
 def test_requests_over_raw_server(
     name: str, framing: str, pieces: str, chunk_size: int | None
 ) -> None:
-    body, expected = load(name)
-    skip_if_too_slow(body, chunk_size, 1 if pieces == "bytes" else None)
+    body, expected = load_stream(name)
     script = server_pieces(body, pieces, seed=name)
-    with RawSSEServer(script, framing=framing) as server:
+    with SSEServer(Response(script, framing=framing)) as server:
         events, client = fetch(server.url_for("/v1/stream"), chunk_size)
         assert server.wait_idle()
         assert server.errors == []
@@ -378,15 +404,13 @@ def test_requests_over_raw_server(
 
 def test_raw_server_frames_as_asked() -> None:
     """A self-check of the helper: the bytes on the wire carry the framing."""
-    import socket
-
     body = b"data: a\n\ndata: b\n\n"
     for framing, marker in [
         ("chunked", b"Transfer-Encoding: chunked"),
         ("close", b"Connection: close"),
         ("length", b"Content-Length: 18"),
     ]:
-        with RawSSEServer([body[:9], body[9:]], framing=framing) as server:
+        with SSEServer(Response([body[:9], body[9:]], framing=framing)) as server:
             with socket.create_connection(("127.0.0.1", server.port), 5) as sock:
                 sock.sendall(
                     b"GET /x HTTP/1.1\r\nHost: t\r\nLast-Event-ID: 42\r\n"
@@ -395,7 +419,7 @@ def test_raw_server_frames_as_asked() -> None:
                 raw = b""
                 while chunk := sock.recv(65536):
                     raw += chunk
-            assert server.requests[0].header("last-event-id") == "42"
+            assert server.requests[0].headers["last-event-id"] == "42"
         head, _, wire = raw.partition(b"\r\n\r\n")
         assert marker in head
         assert b"Content-Length" not in head or framing == "length"
@@ -431,12 +455,18 @@ def live_script(
     return script, acks, owed
 
 
+LIVE = [("chunked", 1), ("chunked", 4096), ("chunked", None), ("close", 1)]
+
+
 @pytest.mark.parametrize(
-    ("framing", "chunk_size"),
-    [("chunked", 1), ("chunked", 4096), ("chunked", None), ("close", 1)],
-    ids=["chunked-k1", "chunked-k4096", "chunked-kwhole", "close-k1"],
+    ("name", "framing", "chunk_size"),
+    [
+        pytest.param(name, framing, size, id=f"{name}-{framing}-{k(size)}")
+        for name in NAMES
+        for framing, size in LIVE
+        if name in SMALL or size != 1
+    ],
 )
-@pytest.mark.parametrize("name", NAMES)
 def test_events_arrive_while_the_stream_is_open(
     name: str, framing: str, chunk_size: int | None
 ) -> None:
@@ -444,11 +474,10 @@ def test_events_arrive_while_the_stream_is_open(
     rest of the stream back, waiting for it.  (Close-delimited bodies are
     only live with 1-byte reads: urllib3 fills larger reads before returning.)
     """
-    body, expected = load(name)
-    skip_if_too_slow(body, chunk_size)
+    body, expected = load_stream(name)
     script, acks, owed = live_script(body)
     received: list[Any] = []
-    with RawSSEServer(script, framing=framing) as server:
+    with SSEServer(Response(script, framing=framing)) as server:
         with requests.get(server.url, stream=True, timeout=10) as response:
             client = sseclient.SSEClient(response.iter_content(chunk_size=chunk_size))
             for event in client.events():
@@ -465,12 +494,12 @@ def test_events_before_a_dropped_connection_are_delivered() -> None:
     """A connection reset mid-event: the complete events come out, then the
     transport's error propagates (it is not swallowed, and the half event is
     not delivered)."""
-    body, expected = load("anthropic_messages")
+    body, expected = load_stream("anthropic_messages")
     pieces, _ = event_pieces(body)
     half = pieces[3][: len(pieces[3]) // 2]
     got: list[Any] = []
     script: list[Action] = [*pieces[:3], half, Close()]
-    with RawSSEServer(script, framing="chunked") as server:
+    with SSEServer(Response(script, framing="chunked")) as server:
         response = requests.get(server.url, stream=True, timeout=10)
         client = sseclient.SSEClient(response.iter_content(chunk_size=64))
         with response, pytest.raises(requests.exceptions.RequestException):

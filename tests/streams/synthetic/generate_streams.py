@@ -1,16 +1,17 @@
-"""Builds the recorded ``*.sse`` byte streams in this folder.
+"""Builds the synthetic ``*.sse`` byte streams in this folder.
 
-Run ``python tests/streams/generate_streams.py`` to (re)write them; the test
-suite checks that the committed files still equal what this script builds, so
-a line-ending conversion or a stray edit is caught.
+Run ``python tests/streams/synthetic/generate_streams.py`` to (re)write them;
+the test suite checks that the committed files still equal what this script
+builds, so a line-ending conversion or a stray edit is caught.
 
-Only the ``.sse`` files come from here.  Each ``NAME.expected.json`` is written
-by hand from the WHATWG "Interpreting an event stream" rules (see README.md)
-and is never produced by running a parser.
+Only the ``.sse`` files come from here (and ``large_payload.expected.json``).
+Every other ``NAME.expected.json`` is written by hand from the WHATWG
+"Interpreting an event stream" rules (see README.md) and is never produced by
+running a parser.
 
-Each stream is written the way a real server of that kind frames it: some
-with LF, one with CRLF and a BOM, one mixing CR, LF and CRLF, some cut off
-mid-event.
+Each stream is written from literals here, in the framing a server of that
+kind uses; none was recorded from a running server.  Some are framed with LF,
+one with CRLF and a BOM, one mixing CR, LF and CRLF, some cut off mid-event.
 """
 
 from __future__ import annotations
