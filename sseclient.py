@@ -1827,8 +1827,8 @@ class _Reconnection:
         this generator hands its events on with ``yield from`` once the
         first is marked delivered, so a chunk costs no call of ours.  (A
         chunk for each event, as from a server that flushes each one:
-        `connect` went from 0.82x to 0.93x the events/s of `SSEClient` over
-        the same requests response; benchmarks/bench_e2e.py, llm workload.)"""
+        `connect` went from 0.82x to 0.99x the events/s of `SSEClient` over
+        a requests response, by CPU time; benchmarks/bench_e2e.py, llm.)"""
         # `iter_events` ends the parser's stream at the body's clean end, as
         # `next_delay` does at any end.
         events = self.parser.iter_events(chunks)
