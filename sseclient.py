@@ -59,10 +59,12 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO, cast, overload
 if TYPE_CHECKING:
     import argparse
     import asyncio
+    import http.client
     import http.server
     import io
     import ssl
-    from typing import Protocol, Union
+    from typing import Literal, Protocol, Union
+    from urllib.parse import SplitResult
 
     import aiohttp
     import anyio
@@ -140,7 +142,9 @@ class ResponseError(SSEError):
     """The server answered, but not with an event stream to read.
 
     ``status_code`` is the HTTP status and ``response`` the response object
-    of the HTTP library (a ``requests.Response`` for `connect`), closed; its
+    of the HTTP library (a ``requests.Response`` for `connect` over requests;
+    over the standard library, one with the same ``status_code``,
+    ``headers``, ``content``, ``text`` and ``json()``), closed; its
     body was read first if the server declared a length of at most 1 MiB, so
     that ``response.text`` shows what the server said.
     """
@@ -1026,6 +1030,15 @@ def _requests_network_errors() -> tuple[type[BaseException], ...]:
     )
 
 
+def _requests_importable() -> bool:
+    """Whether requests is installed (and imports)."""
+    try:
+        import requests  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def _httpx_network_errors() -> tuple[type[BaseException], ...]:
     """The errors of httpx that mean a connection could not be made or was
     lost: worth another attempt."""
@@ -1037,6 +1050,23 @@ def _httpx_network_errors() -> tuple[type[BaseException], ...]:
         httpx.RemoteProtocolError,
         httpx.ProxyError,
     )
+
+
+if TYPE_CHECKING:
+
+    class _Transport(Protocol):
+        """What `EventSource` asks of a transport; ``response`` is whatever
+        ``send`` returns."""
+
+        network_errors: tuple[type[BaseException], ...]
+
+        def send(self, headers: Mapping[str, str | bytes]) -> Any: ...
+        def status(self, response: Any) -> tuple[int, Mapping[str, str]]: ...
+        def chunks(self, response: Any) -> Iterator[bytes]: ...
+        def keep_small_body(self, response: Any) -> None: ...
+        def close_response(self, response: Any) -> None: ...
+        def shut_down(self, response: Any) -> None: ...
+        def close(self) -> None: ...
 
 
 class _RequestsTransport:
@@ -1337,6 +1367,416 @@ def _async_transport(
         return _AiohttpTransport(session, method, url, data, json, timeout, options)
     httpx_client = cast("httpx.AsyncClient | None", client)
     return _HttpxTransport(httpx_client, method, url, data, json, timeout, options)
+
+
+# -- The standard library's transport ---------------------------------------
+#
+# `connect` without requests: http.client does the requests, and what
+# requests would add is done here: TLS with the system's CAs, proxies from
+# the environment, redirects, gzip and deflate bodies, (connect, read)
+# timeouts.
+
+#: The most redirects followed for one request (requests follows 30).
+_MAX_REDIRECTS = 10
+#: The statuses that redirect, with a ``Location`` header.
+_REDIRECTS = (301, 302, 303, 307, 308)
+#: The keyword arguments of ``Session.request`` that the standard library's
+#: transport also takes.
+_STDLIB_OPTIONS = ("params", "auth", "verify", "cert")
+#: The ports a URL without one means.
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+class _StdlibResponse:
+    """A response of the standard library's transport: the
+    ``http.client.HTTPResponse`` as ``raw``, with the names of a
+    ``requests.Response`` that code handling a `ResponseError` uses
+    (``status_code``, ``headers``, ``url``, ``content``, ``text``,
+    ``json()``)."""
+
+    def __init__(
+        self,
+        url: str,
+        raw: http.client.HTTPResponse,
+        connection: http.client.HTTPConnection,
+    ) -> None:
+        self.url = url  # the URL that answered, after any redirects
+        self.raw = raw  # its body is the stream
+        self.status_code = raw.status  # as the status line says
+        self.reason = raw.reason  # the status line's text
+        #: The response headers, looked up whatever the case of the name.
+        self.headers = cast("Mapping[str, str]", raw.msg)
+        self._connection = connection  # closed with the response
+        self._content: bytes | None = None  # the body, once `content` read it
+
+    @property
+    def content(self) -> bytes:
+        """The body with its Content-Encoding undone, read at the first use
+        (empty if the response was closed before)."""
+        if self._content is None:
+            encoding = self.raw.getheader("Content-Encoding")
+            chunks = _decoded(_read_chunks(self.raw.read1), encoding)
+            self._content = b"".join(chunks)
+        return self._content
+
+    @property
+    def text(self) -> str:
+        """The body as text, in the charset of its Content-Type (else UTF-8)."""
+        charset = self.raw.msg.get_content_charset() or "utf-8"
+        try:
+            return self.content.decode(charset, "replace")
+        except LookupError:  # an unknown charset
+            return self.content.decode("utf-8", "replace")
+
+    def json(self, **kwargs: Any) -> Any:
+        """The body parsed as JSON."""
+        return json.loads(self.content, **kwargs)
+
+    def close(self) -> None:
+        self.raw.close()
+        self._connection.close()
+
+    def __repr__(self) -> str:
+        return f"<_StdlibResponse [{self.status_code}] {self.url}>"
+
+
+class _StdlibTransport:
+    """The requests of an `EventSource`, made with the standard library's
+    ``http.client`` (arguments: those of `connect`; ``options`` may hold
+    ``params``, ``auth``, ``verify`` and ``cert``, as for requests)."""
+
+    def __init__(
+        self,
+        method: str,
+        url: str,
+        data: Any,
+        json: Any,
+        timeout: float | tuple[float | None, float | None] | None,
+        options: dict[str, Any],
+    ) -> None:
+        import http.client
+        from urllib.parse import unquote, urlsplit
+
+        unknown = [name for name in options if name not in _STDLIB_OPTIONS]
+        if unknown:
+            raise TypeError(
+                f"connect() got {', '.join(map(repr, unknown))}, which only"
+                " transport='requests' takes (the standard library's transport"
+                f" takes {', '.join(_STDLIB_OPTIONS)})"
+            )
+        # An ssl.SSLError is an OSError; a certificate that fails
+        # verification is told apart by the policy, and raised at once.
+        self.network_errors: tuple[type[BaseException], ...] = (
+            OSError,
+            http.client.HTTPException,
+        )
+        url = _with_params(url, options.get("params"))
+        parts = urlsplit(url)
+        if parts.scheme.lower() not in _DEFAULT_PORTS or not parts.hostname:
+            raise ValueError(f"not an http:// or https:// URL: {url!r}")
+        auth = options.get("auth")
+        if auth is None and parts.username is not None:
+            # As requests does: credentials in the URL are Basic auth.
+            auth = (unquote(parts.username), unquote(parts.password or ""))
+        self._url = _without_credentials(url)  # where each connection starts
+        self._method = method.upper()  # of the first request (a redirect may change it)
+        # The body of every request, and its Content-Type.
+        self._body, content_type = _request_body(data, json)
+        #: Headers that this transport adds, but where the caller gave its own.
+        self._defaults = {
+            "User-Agent": f"sseclient/{__version__}",
+            "Accept-Encoding": "gzip, deflate",
+        }
+        if content_type is not None:
+            self._defaults["Content-Type"] = content_type
+        # The Authorization header of Basic auth, sent to the URL's origin only.
+        self._authorization = None if auth is None else _basic_auth(auth)
+        # (connect, read) in seconds: the first for making the connection
+        # (and a CONNECT tunnel, and the TLS handshake), the second for each
+        # read after it.
+        self._timeouts = timeout if isinstance(timeout, tuple) else (timeout, timeout)
+        self._verify = options.get("verify", True)  # as requests' verify
+        self._cert = options.get("cert")  # as requests' cert
+        # Made now if it will be used, so that a wrong CA or certificate path
+        # is raised here rather than retried as a network error.
+        self._tls: ssl.SSLContext | None = None
+        if parts.scheme.lower() == "https" or "verify" in options or self._cert:
+            self._tls = self._tls_context()
+        self._lock = threading.Lock()  # guards the two below
+        self._closed = False  # set by `close`: no more requests
+        # The connection waiting for its response, for `close` to cut short.
+        self._connecting: http.client.HTTPConnection | None = None
+
+    def send(self, headers: Mapping[str, str | bytes]) -> _StdlibResponse:
+        """Make the request, following redirects as requests does."""
+        from urllib.parse import urldefrag, urljoin
+
+        method, url, body = self._method, self._url, self._body
+        sent = dict(headers)
+        given = {name.lower() for name in sent}
+        for name, value in self._defaults.items():
+            if name.lower() not in given:
+                sent[name] = value
+        if self._authorization is not None:
+            _drop_headers(sent, ("Authorization",))
+            sent["Authorization"] = self._authorization
+        for redirects in range(_MAX_REDIRECTS + 1):
+            response = self._request(method, url, body, sent)
+            status = response.status_code
+            location = response.headers.get("Location")
+            if status not in _REDIRECTS or location is None:
+                return response
+            response.close()
+            if redirects == _MAX_REDIRECTS:
+                break
+            new_url = urldefrag(urljoin(url, location))[0]
+            if status in (301, 302, 303):
+                # As requests (and browsers) do: 303, and 302 but for HEAD,
+                # and 301 for POST, turn into a GET; the body goes with the
+                # headers that describe it, whatever the method.
+                if (status != 301 and method != "HEAD") or method == "POST":
+                    method = "GET"
+                body = None
+                _drop_headers(sent, ("Content-Type", "Content-Length"))
+            if not _same_origin(url, new_url):
+                # Credentials stay with the host they were given for.
+                _drop_headers(sent, ("Authorization", "Cookie"))
+            logger.debug("%s redirects (%d) to %s", url, status, new_url)
+            url = new_url
+        raise HTTPStatusError(
+            f"{self._url} redirected more than {_MAX_REDIRECTS} times",
+            status,
+            response,
+        )
+
+    def status(self, response: _StdlibResponse) -> tuple[int, Mapping[str, str]]:
+        return response.status_code, response.headers
+
+    def chunks(self, response: _StdlibResponse) -> Iterator[bytes]:
+        # read1 returns what has arrived; Content-Encoding is undone.
+        return _byte_chunks(response.raw)
+
+    def keep_small_body(self, response: _StdlibResponse) -> None:
+        if _body_worth_keeping(response.headers):
+            # The body only explains the error about to be raised: a body
+            # that cannot be read or decoded must not take that error's place.
+            with contextlib.suppress(Exception):
+                response.content  # noqa: B018  (reads and keeps the body)
+
+    def close_response(self, response: _StdlibResponse) -> None:
+        response.close()
+
+    def shut_down(self, response: _StdlibResponse) -> None:
+        """End a read of the response that blocks another thread."""
+        _shut_down(response)
+
+    def close(self) -> None:
+        """No more requests; one waiting for its response returns at once."""
+        with self._lock:
+            self._closed = True
+            connection = self._connecting
+        if connection is not None and connection.sock is not None:
+            with contextlib.suppress(OSError):
+                connection.sock.shutdown(socket.SHUT_RDWR)
+
+    def _request(
+        self, method: str, url: str, body: bytes | None, headers: dict[str, str | bytes]
+    ) -> _StdlibResponse:
+        """One request to `url`, directly or through the environment's proxy."""
+        import http.client
+        from urllib.parse import quote, unquote, urlsplit
+
+        parts = urlsplit(url)
+        scheme, host = parts.scheme.lower(), parts.hostname or ""
+        if scheme not in _DEFAULT_PORTS:
+            raise SSEError(f"{self._url} redirected to {url}, not an http(s) URL")
+        port = parts.port or _DEFAULT_PORTS[scheme]
+        target = quote(parts.path or "/", safe="!#$%&'()*+,/:;=?@[]~")
+        if parts.query:
+            target += "?" + quote(parts.query, safe="!#$%&'()*+,/:;=?@[]~")
+        headers = dict(headers)
+        proxy = _proxy_for(scheme, host, parts.port)
+        address, proxy_headers = (host, port), {}
+        if proxy is not None:
+            address = (proxy.hostname or "", proxy.port or 80)
+            if proxy.username is not None:
+                credentials = (unquote(proxy.username), unquote(proxy.password or ""))
+                proxy_headers["Proxy-Authorization"] = _basic_auth(credentials)
+        connect_timeout, read_timeout = self._timeouts
+        connection: http.client.HTTPConnection
+        if scheme == "https":
+            if self._tls is None:
+                self._tls = self._tls_context()
+            connection = http.client.HTTPSConnection(
+                *address, timeout=connect_timeout, context=self._tls
+            )
+            if proxy is not None:
+                # CONNECT through the proxy, then TLS with the server.
+                connection.set_tunnel(host, port, headers=proxy_headers)
+        else:
+            connection = http.client.HTTPConnection(*address, timeout=connect_timeout)
+            if proxy is not None:
+                # A forwarding proxy takes the whole URL as the target.
+                target = f"{scheme}://{parts.netloc}{target}"
+                headers.update(proxy_headers)
+        with self._lock:
+            self._connecting = connection
+        try:
+            connection.connect()
+            with self._lock:
+                if self._closed:
+                    raise ConnectionAbortedError(f"{self._url}: the stream was closed")
+            cast("socket.socket", connection.sock).settimeout(read_timeout)
+            connection.request(method, target, body, headers)
+            raw = connection.getresponse()
+        except BaseException:
+            connection.close()
+            raise
+        finally:
+            with self._lock:
+                self._connecting = None
+        return _StdlibResponse(url, raw, connection)
+
+    def _tls_context(self) -> ssl.SSLContext:
+        """TLS as requests sets it up: ``verify`` is True (the system's CAs),
+        False (no verification) or the path of a CA bundle file or folder;
+        ``cert`` the client certificate's file, or (certificate, key)."""
+        import ssl
+
+        verify = self._verify
+        if isinstance(verify, (str, os.PathLike)):
+            path = os.fspath(verify)
+            if os.path.isdir(path):
+                context = ssl.create_default_context(capath=path)
+            else:
+                context = ssl.create_default_context(cafile=path)
+        else:
+            context = ssl.create_default_context()
+            if not verify:
+                context.check_hostname = False
+                context.verify_mode = ssl.CERT_NONE
+        if isinstance(self._cert, (tuple, list)):
+            context.load_cert_chain(*self._cert)
+        elif self._cert:
+            context.load_cert_chain(self._cert)
+        return context
+
+
+def _with_params(url: str, params: Any) -> str:
+    """`url` with ``params`` (a dict, a list of pairs or a string) added to
+    its query, as requests adds them; None values are left out."""
+    if not params:
+        return url
+    from urllib.parse import urlencode, urlsplit, urlunsplit
+
+    if isinstance(params, bytes):
+        query = params.decode()
+    elif isinstance(params, str):
+        query = params
+    else:
+        pairs = params.items() if isinstance(params, Mapping) else params
+        query = urlencode([(k, v) for k, v in pairs if v is not None], doseq=True)
+    parts = urlsplit(url)
+    if parts.query:
+        query = f"{parts.query}&{query}"
+    return urlunsplit(parts._replace(query=query))
+
+
+def _without_credentials(url: str) -> str:
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+
+
+def _request_body(data: Any, json_body: Any) -> tuple[bytes | None, str | None]:
+    """The body of every request, and its Content-Type, from `connect`'s
+    ``data`` and ``json`` as requests makes them (a str is sent as UTF-8)."""
+    if not data and json_body is not None:
+        return json.dumps(json_body, allow_nan=False).encode(), "application/json"
+    if not data:
+        return None, None
+    if isinstance(data, bytes):
+        return data, None
+    if isinstance(data, str):
+        return data.encode(), None
+    if isinstance(data, (Mapping, list, tuple)):
+        from urllib.parse import urlencode
+
+        return urlencode(data, doseq=True).encode(), "application/x-www-form-urlencoded"
+    raise TypeError(
+        "with the standard library's transport, data must be bytes, str, a"
+        f" dict or a list of pairs (sent again on every connection), not"
+        f" {type(data).__name__}"
+    )
+
+
+def _basic_auth(auth: Any) -> str:
+    """The Authorization header of HTTP Basic auth for a (user, password) pair."""
+    import base64
+
+    if not (isinstance(auth, (tuple, list)) and len(auth) == 2):
+        raise TypeError(
+            "with the standard library's transport, auth must be a (user,"
+            f" password) pair, not {type(auth).__name__}"
+        )
+
+    def encoded(value: str | bytes) -> bytes:
+        if isinstance(value, bytes):
+            return value
+        try:
+            return value.encode("latin-1")  # as requests encodes them
+        except UnicodeEncodeError:
+            return value.encode()
+
+    token = base64.b64encode(encoded(auth[0]) + b":" + encoded(auth[1]))
+    return "Basic " + token.decode("ascii")
+
+
+def _drop_headers(headers: dict[str, str | bytes], names: Iterable[str]) -> None:
+    lowered = {name.lower() for name in names}
+    for name in [name for name in headers if name.lower() in lowered]:
+        del headers[name]
+
+
+def _same_origin(old_url: str, new_url: str) -> bool:
+    """Whether credentials sent to `old_url` may go to `new_url` (requests'
+    rule): the same host, scheme and port, or the same host moving from
+    http to https on the default ports."""
+    from urllib.parse import urlsplit
+
+    old, new = urlsplit(old_url), urlsplit(new_url)
+    if old.hostname != new.hostname:
+        return False
+    old_scheme, new_scheme = old.scheme.lower(), new.scheme.lower()
+    if (old_scheme, new_scheme) == ("http", "https"):
+        return old.port in (None, 80) and new.port in (None, 443)
+    old_port = old.port or _DEFAULT_PORTS.get(old_scheme)
+    new_port = new.port or _DEFAULT_PORTS.get(new_scheme)
+    return old_scheme == new_scheme and old_port == new_port
+
+
+def _proxy_for(scheme: str, host: str, port: int | None) -> SplitResult | None:
+    """The proxy that the environment (HTTP_PROXY, HTTPS_PROXY, NO_PROXY, as
+    urllib reads them) names for a URL, or None to connect directly."""
+    import urllib.request
+    from urllib.parse import urlsplit
+
+    proxy = urllib.request.getproxies().get(scheme)
+    if not proxy:
+        return None
+    address = host if port is None else f"{host}:{port}"
+    if urllib.request.proxy_bypass(address):
+        return None
+    if "://" not in proxy:
+        proxy = "http://" + proxy
+    parts = urlsplit(proxy)
+    if parts.scheme.lower() != "http":
+        raise SSEError(
+            f"the proxy {proxy} is not an http:// proxy, which is all the"
+            " standard library's transport speaks (transport='requests' may)"
+        )
+    return parts
 
 
 # ---------------------------------------------------------------------------
@@ -1961,7 +2401,7 @@ class EventSource(_StreamState):
     """
 
     def __init__(
-        self, transport: _RequestsTransport, policy: _Reconnection, *, reconnect: bool
+        self, transport: _Transport, policy: _Reconnection, *, reconnect: bool
     ) -> None:
         self._transport = transport
         self._policy = policy
@@ -1971,7 +2411,8 @@ class EventSource(_StreamState):
         # The thread that iterates: only there can `close` close the
         # generator without racing a `next()`.
         self._reader: int | None = None
-        self._response: requests.Response | None = None  # being read
+        # Being read: a requests.Response, or a _StdlibResponse.
+        self._response: Any = None
         self._iterator = self._run()
 
     @property
@@ -1992,8 +2433,8 @@ class EventSource(_StreamState):
     def close(self) -> None:
         """End the stream; safe from any thread.  A read blocked in another
         thread, or a wait before reconnecting, returns at once and that
-        thread's iteration ends.  (A request waiting for its response
-        headers is bounded by the timeouts instead.)"""
+        thread's iteration ends.  (With requests, a request waiting for its
+        response headers is bounded by the timeouts instead.)"""
         self._closed.set()
         response = self._response
         if response is not None:
@@ -2200,6 +2641,7 @@ def connect(
     data: Any = None,
     json: Any = None,
     session: requests.Session | None = None,
+    transport: Literal["requests", "stdlib"] | None = None,
     last_event_id: str | None = None,
     retry: int = _DEFAULT_RETRY,
     max_retry_delay: int = _DEFAULT_MAX_RETRY_DELAY,
@@ -2209,8 +2651,8 @@ def connect(
     reconnect: bool = True,
     **requests_kwargs: Any,
 ) -> EventSource:
-    """Open a reconnecting event stream with ``requests``, as a browser's
-    ``EventSource`` would: iterate the result for `Event` objects.
+    """Open a reconnecting event stream, as a browser's ``EventSource``
+    would: iterate the result for `Event` objects.
 
     Nothing is sent until the iteration starts.  Each request carries
     ``Accept: text/event-stream``, ``Cache-Control: no-cache`` and, once the
@@ -2222,8 +2664,17 @@ def connect(
     ``max_retry_delay`` ms, and at least as long as any ``Retry-After``.
     A 204 ends the iteration.  Any other status raises `HTTPStatusError`, a
     200 that is not ``text/event-stream`` raises `ContentTypeError`, a
-    certificate that fails verification raises ``requests``' ``SSLError``,
-    and ``max_attempts`` failed attempts in a row raise `RetriesExhausted`.
+    certificate that fails verification raises ``requests``' ``SSLError``
+    (``ssl.SSLCertVerificationError`` with the standard library), and
+    ``max_attempts`` failed attempts in a row raise `RetriesExhausted`.
+
+    The requests are made with ``requests`` if it is installed or a
+    ``session`` is given, else with the standard library's ``http.client``;
+    ``transport="requests"`` or ``"stdlib"`` chooses.  The standard
+    library's transport takes, of requests' other keyword arguments,
+    ``params``, ``auth`` (a (user, password) pair), ``verify`` (True, False
+    or the path of a CA bundle) and ``cert``, and reads proxies from
+    ``HTTP_PROXY``, ``HTTPS_PROXY`` and ``NO_PROXY``.
 
     ``method``, ``data`` and ``json`` make the request (``data`` must be
     re-sendable: bytes, str or a dict, not an iterator); ``session`` is a
@@ -2248,10 +2699,41 @@ def connect(
         max_attempts=max_attempts,
         max_event_size=max_event_size,
     )
-    transport = _RequestsTransport(
-        session, method, url, data, json, timeout, requests_kwargs
+    chosen = _sync_transport(
+        transport, session, method, url, data, json, timeout, requests_kwargs
     )
-    return EventSource(transport, policy, reconnect=reconnect)
+    return EventSource(chosen, policy, reconnect=reconnect)
+
+
+#: The values of `connect`'s ``transport``, but None (the default).
+_TRANSPORTS = ("requests", "stdlib")
+
+
+def _sync_transport(
+    name: str | None,
+    session: requests.Session | None,
+    method: str,
+    url: str,
+    data: Any,
+    json: Any,
+    timeout: float | tuple[float | None, float | None] | None,
+    options: dict[str, Any],
+) -> _Transport:
+    """The transport `connect` makes its requests with: the one `name`s, or
+    requests if a session is given or requests can be imported, else the
+    standard library's."""
+    if name is not None and name not in _TRANSPORTS:
+        raise ValueError(
+            f"transport must be 'requests', 'stdlib' or None, not {name!r}"
+        )
+    if name is None:
+        has_requests = session is not None or _requests_importable()
+        name = "requests" if has_requests else "stdlib"
+    if name == "requests":
+        return _RequestsTransport(session, method, url, data, json, timeout, options)
+    if session is not None:
+        raise ValueError("session is a requests.Session: it needs transport='requests'")
+    return _StdlibTransport(method, url, data, json, timeout, options)
 
 
 def aconnect(
@@ -2644,8 +3126,6 @@ def _pretty_printer(out: TextIO) -> Callable[[Event], str]:
 def _describe_error(exc: BaseException, source: str) -> str:
     """One line on what went wrong: the first cause, without the wrappers
     that HTTP libraries put around it."""
-    if isinstance(exc, ModuleNotFoundError) and exc.name == "requests":
-        return "reading a URL needs requests: pip install requests"
     root = exc
     while root.__cause__ or root.__context__:
         root = root.__cause__ or root.__context__  # type: ignore[assignment]

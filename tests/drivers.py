@@ -1,12 +1,14 @@
-"""One reconnection scenario, three drivers: `sseclient.connect`, and
-`sseclient.aconnect` over httpx and over aiohttp.
+"""One reconnection scenario, four drivers: `sseclient.connect` over
+requests, `sseclient.connect` over the standard library's http.client
+(``transport="stdlib"``), and `sseclient.aconnect` over httpx and over
+aiohttp.
 
 A test written once takes the ``driver`` fixture (see conftest.py), which is
 each of `SyncDriver` and `AsyncDriver` in turn, and awaits what it offers:
 `Driver.read_all`, `Driver.open` (a `Stream`: its next event, the rest, a
 read in the background, ``close``, ``async with``, and the source's own
 attributes), and the options or error types that differ between requests
-and httpx.
+and httpx (and the standard library).
 
 The sync driver calls ``connect()`` and its `EventSource` directly, on the
 test's own thread, as a sync program would; it blocks the test's event loop
@@ -152,6 +154,9 @@ class Driver(ABC):
     connect_error: type[BaseException]
     #: What a certificate that fails verification raises.
     certificate_error: type[BaseException]
+    #: What following too many redirects raises, and after how many.
+    redirect_error: type[BaseException]
+    max_redirects: int
     #: The Content-Type the HTTP library gives a raw (bytes) request body.
     bytes_content_type: str | None = None
 
@@ -269,14 +274,19 @@ class NotingSession(requests.Session):
 
 class SyncDriver(Driver):
     name = "connect"
-    response_type = requests.Response
-    connect_error = requests.ConnectionError
-    certificate_error = requests.exceptions.SSLError
+    #: connect()'s ``transport``.
+    transport = "requests"
+    response_type: type[Any] = requests.Response
+    connect_error: type[BaseException] = requests.ConnectionError
+    certificate_error: type[BaseException] = requests.exceptions.SSLError
+    redirect_error: type[BaseException] = requests.TooManyRedirects
+    max_redirects = requests.models.DEFAULT_REDIRECT_LIMIT
 
     def __init__(self) -> None:
         self._sessions: list[requests.Session] = []
 
     def open(self, url: str, **options: Any) -> Stream:
+        options.setdefault("transport", self.transport)
         return SyncStream(sseclient.connect(url, **options))
 
     def is_closed(self, response: Any) -> bool:
@@ -300,6 +310,17 @@ class SyncDriver(Driver):
     async def aclose(self) -> None:
         for session in self._sessions:
             session.close()
+
+
+class StdlibDriver(SyncDriver):
+    """connect(transport="stdlib"): the same `EventSource` over http.client."""
+
+    transport = "stdlib"
+    response_type = sseclient._StdlibResponse
+    connect_error = ConnectionRefusedError
+    certificate_error = ssl.SSLCertVerificationError
+    redirect_error = sseclient.HTTPStatusError
+    max_redirects = 10  # as the README says
 
 
 # ---------------------------------------------------------------------------
@@ -363,6 +384,8 @@ class AsyncDriver(Driver):
     response_type = httpx.Response
     connect_error = httpx.ConnectError
     certificate_error = httpx.ConnectError
+    redirect_error = httpx.TooManyRedirects
+    max_redirects = httpx._config.DEFAULT_MAX_REDIRECTS
 
     def __init__(self) -> None:
         self._clients: list[httpx.AsyncClient] = []
@@ -403,6 +426,10 @@ class AiohttpDriver(AsyncDriver):
     response_type = aiohttp.ClientResponse
     connect_error = aiohttp.ClientConnectorError
     certificate_error = aiohttp.ClientConnectorCertificateError
+    redirect_error = aiohttp.TooManyRedirects
+    # ClientSession.request's max_redirects=10 counts the answers that
+    # redirect, the 10th raising: it follows 9.
+    max_redirects = 9
     bytes_content_type = "application/octet-stream"
 
     def __init__(self) -> None:
@@ -450,6 +477,7 @@ class AiohttpDriver(AsyncDriver):
 #: The drivers by the name of the function they drive (the test ids).
 DRIVERS: dict[str, Callable[[], Driver]] = {
     "connect": SyncDriver,
+    "connect-stdlib": StdlibDriver,
     "aconnect": AsyncDriver,
     "aconnect.aiohttp": AiohttpDriver,
 }
