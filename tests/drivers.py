@@ -1,6 +1,7 @@
-"""One reconnection scenario, three drivers: `sseclient.connect` over
+"""One reconnection scenario, four drivers: `sseclient.connect` over
 requests, `sseclient.connect` over the standard library's http.client
-(``transport="stdlib"``), and `sseclient.aconnect`.
+(``transport="stdlib"``), and `sseclient.aconnect` over httpx and over
+aiohttp.
 
 A test written once takes the ``driver`` fixture (see conftest.py), which is
 each of `SyncDriver` and `AsyncDriver` in turn, and awaits what it offers:
@@ -12,9 +13,10 @@ and httpx (and the standard library).
 The sync driver calls ``connect()`` and its `EventSource` directly, on the
 test's own thread, as a sync program would; it blocks the test's event loop
 meanwhile, which has nothing else to do (the servers run on threads of their
-own).  The async driver awaits ``aconnect()``'s `AsyncEventSource` in the
-test's task.  So a sync close "from another thread" and an async close "from
-another task" are one step of the scenario, `Stream.close`, while
+own).  The async drivers await ``aconnect()``'s `AsyncEventSource` in the
+test's task, over httpx (`AsyncDriver`) and over aiohttp (`AiohttpDriver`).
+So a sync close "from another thread" and an async close "from another task"
+are one step of the scenario, `Stream.close`, while
 `Stream.read_in_background` reads on a thread or in a task.
 
 Also here, for any test that reads streams: `FAST` (options for quick
@@ -24,6 +26,7 @@ reconnection), `numbers`, `eventually` and `collect`.
 from __future__ import annotations
 
 import asyncio
+import base64
 import ssl
 import threading
 import time
@@ -32,6 +35,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Callable
 from types import TracebackType
 from typing import Any
 
+import aiohttp
 import httpx
 import requests
 
@@ -157,6 +161,8 @@ class Driver(ABC):
     #: What following too many redirects raises, and after how many.
     redirect_error: type[BaseException]
     max_redirects: int
+    #: The Content-Type the HTTP library gives a raw (bytes) request body.
+    bytes_content_type: str | None = None
 
     @abstractmethod
     def open(self, url: str, **options: Any) -> Stream:
@@ -169,6 +175,14 @@ class Driver(ABC):
     @abstractmethod
     def is_closed(self, response: Any) -> bool:
         """Whether a response of the HTTP library is closed."""
+
+    def status(self, response: Any) -> int:
+        """A response's status code."""
+        return int(response.status_code)
+
+    async def text(self, response: Any) -> str:
+        """The body of a response that was read before it was closed."""
+        return str(response.text)
 
     @abstractmethod
     def trusting(self, cafile: str) -> dict[str, Any]:
@@ -414,9 +428,66 @@ class AsyncDriver(Driver):
         await asyncio.gather(*(client.aclose() for client in self._clients))
 
 
+class AiohttpDriver(AsyncDriver):
+    """``aconnect(url, client=session)`` with an ``aiohttp.ClientSession``:
+    one made by the driver unless the test hands the stream one."""
+
+    name = "aconnect.aiohttp"
+    response_type = aiohttp.ClientResponse
+    connect_error = aiohttp.ClientConnectorError
+    certificate_error = aiohttp.ClientConnectorCertificateError
+    redirect_error = aiohttp.TooManyRedirects
+    # ClientSession.request's max_redirects=10 counts the answers that
+    # redirect, the 10th raising: it follows 9.
+    max_redirects = 9
+    bytes_content_type = "application/octet-stream"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._sessions: list[aiohttp.ClientSession] = []
+
+    def _session(self, **options: Any) -> aiohttp.ClientSession:
+        session = aiohttp.ClientSession(**options)
+        self._sessions.append(session)
+        return session
+
+    def open(self, url: str, **options: Any) -> Stream:
+        if "client" not in options:
+            options["client"] = self._session()
+        return AsyncStream(sseclient.aconnect(url, **options))
+
+    def is_closed(self, response: Any) -> bool:
+        return bool(response.closed)
+
+    def status(self, response: Any) -> int:
+        return int(response.status)
+
+    async def text(self, response: Any) -> str:
+        return str(await response.text())
+
+    def trusting(self, cafile: str) -> dict[str, Any]:
+        context = ssl.create_default_context(cafile=cafile)
+        return {"client": self._session(connector=aiohttp.TCPConnector(ssl=context))}
+
+    def users_client(
+        self, auth: tuple[str, str], headers: dict[str, str]
+    ) -> dict[str, Any]:
+        # (aiohttp 3.14 deprecates its BasicAuth.)
+        token = base64.b64encode(":".join(auth).encode()).decode()
+        headers = {**headers, "Authorization": f"Basic {token}"}
+        return {"client": self._session(headers=headers)}
+
+    def users_client_closed(self, options: dict[str, Any]) -> bool:
+        return bool(options["client"].closed)
+
+    async def aclose(self) -> None:
+        await asyncio.gather(*(session.close() for session in self._sessions))
+
+
 #: The drivers by the name of the function they drive (the test ids).
 DRIVERS: dict[str, Callable[[], Driver]] = {
     "connect": SyncDriver,
     "connect-stdlib": StdlibDriver,
     "aconnect": AsyncDriver,
+    "aconnect.aiohttp": AiohttpDriver,
 }
