@@ -1115,10 +1115,9 @@ def _excerpt(body: bytes) -> str:
     """The start of a body, for an error message: decoded as UTF-8, control
     characters escaped (a body may hold terminal escapes), cut at
     _EXCERPT_LIMIT characters."""
-    text = body.decode("utf-8", "replace")
-    cut = len(text) > _EXCERPT_LIMIT
-    text = text[:_EXCERPT_LIMIT].translate(_ESCAPES)
-    return text + "..." if cut else text
+    text = body[: 4 * _EXCERPT_LIMIT].decode("utf-8", "replace")
+    text = text[: _EXCERPT_LIMIT + 1].translate(_ESCAPES)
+    return text if len(text) <= _EXCERPT_LIMIT else text[:_EXCERPT_LIMIT] + "..."
 
 
 _ESCAPES = {
@@ -2576,6 +2575,7 @@ examples:
   sseclient https://example.com/stream
   sseclient -H 'Authorization: Bearer TOKEN' --json URL | jq -r .data
   sseclient -X POST -d '{"prompt": "hi"}' URL
+  sseclient -d 'q=news&lang=en' URL   a form, as curl -d sends it
   curl -sN URL | sseclient -        events from standard input
   sseclient recorded.sse            events from a file
 """
@@ -2595,9 +2595,10 @@ _URL_OPTIONS = {
 def main(argv: list[str] | None = None) -> int:
     """Run the ``sseclient`` command; return its exit status.
 
-    0 when the stream ends for good (HTTP 204, the end of a file), when
-    ``--max-events`` is reached, or on Ctrl-C; 1 on a failure, reported in one
-    line on standard error; 2 on a usage error.
+    0 when the stream ends for good (HTTP 204, the end of a file) or when
+    ``--max-events`` is reached; 1 on a failure, reported in one line on
+    standard error (an HTTP error with the start of what the server said);
+    2 on a usage error; 130 on Ctrl-C (128 + SIGINT, as shells report it).
     """
     args = _parse_args(argv)
     _log_to_stderr(args.verbose)
@@ -2608,8 +2609,10 @@ def main(argv: list[str] | None = None) -> int:
             with _open_events(args) as events:
                 _print_events(events, args, sys.stdout)
     except KeyboardInterrupt:
-        # Ctrl-C is how one stops watching a stream, not a failure.
+        # Ctrl-C is how one stops watching a stream: no traceback, but the
+        # status that tells a script the command was interrupted.
         logger.info("interrupted")
+        return 130
     except BrokenPipeError:
         # The reader went away (`sseclient URL | head`): stop quietly.  Point
         # stdout at devnull so that its flush at exit does not fail again.
@@ -2663,8 +2666,10 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         "-d",
         "--data",
         metavar="BODY",
-        help="send this request body (a JSON object or array goes as"
-        " application/json unless -H gives a Content-Type)",
+        help="send this request body, as it is (POST unless -X says otherwise);"
+        " unless -H gives a Content-Type, a JSON object or array goes as"
+        " application/json and anything else as application/x-www-form-urlencoded,"
+        " as curl -d sends it",
     )
     add(
         "--json",
@@ -2711,6 +2716,12 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
 def _check_args(args: argparse.Namespace, error: Callable[[str], NoReturn]) -> None:
     if args.demo == (args.source is not None):
         error("give a URL, a FILE or - (standard input), or --demo")
+    scheme, colon_slashes, _ = (args.source or "").partition("://")
+    if colon_slashes and not _is_url(args.source):
+        error(
+            f"{args.source}: unsupported scheme {scheme!r}:"
+            " give an http:// or https:// URL"
+        )
     if args.source is not None and not _is_url(args.source):
         given = [flag for name, flag in _URL_OPTIONS.items() if getattr(args, name)]
         if given:
@@ -2730,20 +2741,21 @@ def _is_url(source: str) -> bool:
 
 
 def _request_headers(lines: list[str], body: str | None) -> dict[str, str]:
-    """The ``-H 'Name: value'`` options as a dict; a JSON body gets its
-    Content-Type unless one is given."""
+    """The ``-H 'Name: value'`` options as a dict.  A body gets a
+    Content-Type unless one is given: application/json for a JSON document,
+    else application/x-www-form-urlencoded, as curl sends ``-d``."""
     headers = {}
     for line in lines:
         name, colon, value = line.partition(":")
         if not colon or not name.strip():
             raise ValueError(f"-H {line!r}: expected 'Name: value'")
         headers[name.strip()] = value.strip()
-    if (
-        body is not None
-        and _is_json_document(body)
-        and not any(name.lower() == "content-type" for name in headers)
-    ):
-        headers["Content-Type"] = "application/json"
+    if body is not None and not any(name.lower() == "content-type" for name in headers):
+        headers["Content-Type"] = (
+            "application/json"
+            if _is_json_document(body)
+            else "application/x-www-form-urlencoded"
+        )
     return headers
 
 
@@ -2901,11 +2913,33 @@ def _describe_error(exc: BaseException, source: str) -> str:
     root = exc
     while root.__cause__ or root.__context__:
         root = root.__cause__ or root.__context__  # type: ignore[assignment]
+    if isinstance(root, ResponseError):
+        return str(root) + _server_reason(root.response)  # it names the URL
     if isinstance(root, SSEError):
         return str(root)  # it names the URL
     if isinstance(root, OSError):
         return f"{source}: {root.strerror or root}"
     return f"{source}: {type(root).__name__}: {root}"
+
+
+def _server_reason(response: Any) -> str:
+    """What the server said in the body of a response that is not a stream
+    (an API's error message): ``": "`` and its start on one line, or "" if
+    the body was not kept (`connect` keeps one of a known, small length)."""
+    body = b""
+    # A body not kept is read from a closed response: b"" or an error.
+    with contextlib.suppress(Exception):
+        body = response.content
+    if not isinstance(body, bytes):
+        return ""  # not a requests response
+    text = " ".join(body.decode("utf-8", "replace").split())  # one line
+    cut = "..." if len(text) > _REASON_LIMIT else ""
+    text = text[:_REASON_LIMIT].translate(_CONTROL_ESCAPES)
+    return f": {text}{cut}" if text else ""
+
+
+#: The most characters of a server's error body that the command prints.
+_REASON_LIMIT = 300
 
 
 # -- recording: --record FILE -------------------------------------------------
