@@ -141,7 +141,8 @@ def test_another_content_type_warns_and_is_parsed(
     library: str, stack: contextlib.ExitStack
 ) -> None:
     opener = {**OPENERS, "urlopen": open_urlopen}[library]
-    reply = Response([b"data: one\n\n", b"data: two\n\n"], headers=(("Content-Type", "text/plain"),))  # fmt: skip
+    plain = (("Content-Type", "text/plain"),)
+    reply = Response([b"data: one\n\n", b"data: two\n\n"], headers=plain)
     server = stack.enter_context(SSEServer(reply))
     response = opener(server.url, stack)
     with pytest.warns(ContentTypeWarning, match="'text/plain'") as record:
@@ -182,9 +183,11 @@ async def async_response(library: str, url: str) -> AsyncIterator[Any]:
         async with aiohttp.ClientSession() as session, session.get(url) as response:
             yield response
         return
-    async with httpx.AsyncClient(timeout=TIMEOUT) as client:
-        async with client.stream("GET", url) as response:
-            yield response
+    async with (
+        httpx.AsyncClient(timeout=TIMEOUT) as client,
+        client.stream("GET", url) as response,
+    ):
+        yield response
 
 
 async def read_body(response: Any) -> None:
@@ -200,12 +203,14 @@ async def test_async_error_status_raises_at_construction(
     library: str, read_first: bool
 ) -> None:
     reply = status_only(429, (("Content-Type", "application/json"),), API_ERROR)
-    async with AsyncSSEServer(reply) as server:
-        async with async_response(library, server.url) as response:
-            if read_first:
-                await read_body(response)
-            with pytest.raises(HTTPStatusError) as info:
-                AsyncSSEClient(response)
+    async with (
+        AsyncSSEServer(reply) as server,
+        async_response(library, server.url) as response,
+    ):
+        if read_first:
+            await read_body(response)
+        with pytest.raises(HTTPStatusError) as info:
+            AsyncSSEClient(response)
     error = info.value
     assert (error.status_code, error.response) == (429, response)
     assert "429 Too Many Requests" in str(error)
@@ -217,19 +222,23 @@ async def test_async_error_status_raises_at_construction(
 @pytest.mark.parametrize("library", ["httpx", "aiohttp"])
 async def test_async_content_type_warns_and_is_parsed(library: str) -> None:
     reply = Response([b"data: one\n\n"], headers=(("Content-Type", "text/html"),))
-    async with AsyncSSEServer(reply) as server:
-        async with async_response(library, server.url) as response:
-            with pytest.warns(ContentTypeWarning, match="text/html") as record:
-                client = AsyncSSEClient(response)
-            assert record[0].filename == __file__
-            assert [e.data async for e in client] == ["one"]
+    async with (
+        AsyncSSEServer(reply) as server,
+        async_response(library, server.url) as response,
+    ):
+        with pytest.warns(ContentTypeWarning, match="text/html") as record:
+            client = AsyncSSEClient(response)
+        assert record[0].filename == __file__
+        assert [e.data async for e in client] == ["one"]
 
 
 @pytest.mark.parametrize("library", ["httpx", "aiohttp"])
 async def test_async_event_stream_reads_without_a_warning(library: str) -> None:
-    async with AsyncSSEServer(Response([b"data: one\n\n"])) as server:
-        async with async_response(library, server.url) as response:
-            with warnings.catch_warnings():
-                warnings.simplefilter("error")
-                client = AsyncSSEClient(response)
-                assert [e.data async for e in client] == ["one"]
+    async with (
+        AsyncSSEServer(Response([b"data: one\n\n"])) as server,
+        async_response(library, server.url) as response,
+    ):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            client = AsyncSSEClient(response)
+            assert [e.data async for e in client] == ["one"]
