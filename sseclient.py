@@ -162,9 +162,11 @@ class ResponseError(SSEError):
     """The server answered, but not with an event stream to read.
 
     ``status_code`` is the HTTP status and ``response`` the response object
-    of the HTTP library (a ``requests.Response`` for `connect`), closed; its
-    body was read first if the server declared a length of at most 1 MiB, so
-    that ``response.text`` shows what the server said.
+    of the HTTP library (a ``requests.Response`` for `connect`).  One that
+    `connect` or ``SSEClient(url)`` made is closed, and its body was read
+    first if the server declared a length of at most 1 MiB, so that
+    ``response.text`` shows what the server said; one given to `SSEClient`
+    is left open (a requests response's small body is read and kept too).
     """
 
     def __init__(self, message: str, status_code: int, response: Any) -> None:
@@ -174,11 +176,14 @@ class ResponseError(SSEError):
 
 
 class HTTPStatusError(ResponseError):
-    """The server answered with a status other than 200 and 204.
+    """The server answered with a status other than 200 and 204 (`SSEClient`
+    and `AsyncSSEClient`: a status outside 2xx, raised at construction, the
+    start of the body quoted in the message).
 
-    Raised at once for a status that retrying cannot fix (most 4xx); a
-    status worth retrying (408, 429, 5xx but 501 and 505) is retried, and
-    is the ``__cause__`` of `RetriesExhausted` if every attempt failed.
+    `connect` and `aconnect` raise it at once for a status that retrying
+    cannot fix (most 4xx); a status worth retrying (408, 429, 5xx but 501
+    and 505) is retried, and is the ``__cause__`` of `RetriesExhausted` if
+    every attempt failed.
     ``retry_after`` is the wait in seconds that the server asked for in a
     ``Retry-After`` header, or ``None``.
     """
@@ -1390,7 +1395,11 @@ class _RequestsGetTransport(_RequestsTransport):
         _close_response(response)  # a test double may have no close()
 
     def close(self) -> None:
-        pass  # requests.get closes its own session; a given one is the caller's
+        # requests.get closes its own session; a given one is the caller's.
+        # Only the first response may still be open: made, never read.
+        if self._first is not None:
+            self.close_response(self._first)
+            self._first = None
 
 
 class _HttpxTransport:

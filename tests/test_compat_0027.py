@@ -20,6 +20,7 @@ import pytest
 import requests
 from servers import (
     EVENT_STREAM,
+    HoldOpen,
     NumberedStream,
     Request,
     Response,
@@ -287,3 +288,12 @@ def test_0027_arguments_after_the_first_request(recorded_get: RecordedGet) -> No
         assert kwargs["headers"]["Last-Event-ID"] == "41"
         assert (client.last_id, client.retry) == ("41", 2000)
         client.close()
+
+
+def test_closing_before_reading_closes_the_first_response() -> None:
+    with SSEServer(Response([b"data: x\n\n", HoldOpen()])) as server:
+        client = SSEClient(server.url)
+        assert len(server.requests) == 1
+        client.close()
+        assert server.hung_up.wait(5)
+    assert list(client) == []
