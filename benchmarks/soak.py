@@ -1,9 +1,9 @@
 """Soak benchmark: a reconnecting stream of a million events over loopback.
 
     python benchmarks/soak.py                  # 1,000,000 events, a drop every ~3000
-    python benchmarks/soak.py --events 100000  # a quicker run
+    python benchmarks/soak.py --quick          # 100,000 events, a few seconds
 
-A server process (``tests/reconnect_server.py``) serves numbered events on
+A server process (``servers.ThreadedServer``) serves numbered events on
 127.0.0.1, resuming after each request's ``Last-Event-ID``, and drops the
 connection every few thousand events at a random point: between events,
 mid-line, mid-event (the event's lines without its blank line), or right
@@ -23,24 +23,24 @@ import argparse
 import collections
 import multiprocessing
 import random
-import resource
 import sys
+import tempfile
 import time
 from multiprocessing.sharedctypes import Synchronized
 from pathlib import Path
+from types import ModuleType
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(REPO), str(REPO / "tests")]
+BENCH_DIR = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH_DIR))
 
-from reconnect_server import (  # noqa: E402
-    EventServer,
+import harness  # noqa: E402
+from servers import (  # noqa: E402
     Reply,
     Request,
+    ThreadedServer,
     drop_point,
     numbered_events,
 )
-
-import sseclient  # noqa: E402
 
 MIB = 1024 * 1024
 KINDS = ("between-events", "mid-line", "mid-event", "after-headers")
@@ -79,7 +79,7 @@ def serve(
         drop_at = drop_point(body, ends, complete, kind)
         return Reply(body=body, framing=framing, drop_at=drop_at)
 
-    with EventServer(handler) as server:
+    with ThreadedServer(handler) as server:
         port.value = server.port
         stop.wait()  # type: ignore[attr-defined]
         print("server: drops by kind:", dict(sorted(kinds.items())), flush=True)
@@ -87,22 +87,16 @@ def serve(
 
 def rss_mib() -> float:
     """This process's resident memory now (Linux), else its peak so far."""
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return peak_rss_mib()
+    return harness.rss_now() / MIB
 
 
 def peak_rss_mib() -> float:
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / (MIB if sys.platform == "darwin" else 1024)
+    return harness.peak_rss() / MIB
 
 
-def read(url: str, total: int, samples: int) -> dict[str, object]:
+def read(
+    sseclient: ModuleType, url: str, total: int, samples: int
+) -> dict[str, object]:
     """Read the stream to its end; count what arrived, lost and repeated."""
     sample_every = max(1, total // samples)
     expected = 1
@@ -137,6 +131,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument(
+        "--quick", action="store_true", help="100,000 events (as --events 100000)"
+    )
+    parser.add_argument(
         "--drop-every",
         type=int,
         default=3000,
@@ -148,6 +145,17 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--samples", type=int, default=10, help="memory samples")
     options = parser.parse_args()
+    if options.quick:
+        options.events = 100_000
+
+    with tempfile.TemporaryDirectory(prefix="sse-soak-") as tmp:
+        ours_dir, ours_desc = harness.snapshot_ours(Path(tmp))
+        print(f"ours: {ours_desc}", flush=True)
+        return soak(harness.load_ours(ours_dir), options)
+
+
+def soak(sseclient: ModuleType, options: argparse.Namespace) -> int:
+    """Serve, read, report; 1 if an event was lost or repeated."""
 
     context = multiprocessing.get_context("spawn")
     port = context.Value("i", 0)
@@ -165,7 +173,10 @@ def main() -> int:
             print("the server did not start", file=sys.stderr)
             return 2
         result = read(
-            f"http://127.0.0.1:{port.value}/", options.events, options.samples
+            sseclient,
+            f"http://127.0.0.1:{port.value}/",
+            options.events,
+            options.samples,
         )
     finally:
         stop.set()
