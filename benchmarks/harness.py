@@ -406,8 +406,9 @@ def run_worker(cmd: Sequence[str], timeout: float) -> Outcome:
 class ServerProcess:
     """A server in a process of its own, for the length of a ``with`` block.
 
-    ``cmd`` must start a server on 127.0.0.1 that prints ``port N`` as its
-    first line on stdout and runs until its stdin closes (or it is killed).
+    ``cmd`` must start a server on 127.0.0.1 that announces its port with
+    `serve_until_stdin_closes` (the JSON line it prints is kept as ``info``)
+    and runs until its stdin closes (or it is killed).
     """
 
     def __init__(self, cmd: Sequence[str], start_timeout: float = 60) -> None:
@@ -422,6 +423,7 @@ class ServerProcess:
             tail = self.worker.stderr_tail(3)
             self.worker.close()
             raise RuntimeError(f"the server did not start ({message}): {tail}")
+        self.info: dict[str, Any] = message
         self.port = int(message["port"])
         return self
 
@@ -440,10 +442,11 @@ class ServerProcess:
         self.worker.close(wait=10)
 
 
-def serve_until_stdin_closes(port: int) -> None:
-    """For a server process: tell the parent the port, then block until the
-    parent closes our stdin (the server runs in other threads)."""
-    print(json.dumps({"kind": "listening", "port": port}), flush=True)
+def serve_until_stdin_closes(port: int, **info: Any) -> None:
+    """For a server process: tell the parent the port (and ``info``), then
+    block until the parent closes our stdin (the server runs in other
+    threads or tasks)."""
+    send_message(kind="listening", port=port, **info)
     sys.stdin.read()
 
 

@@ -53,12 +53,13 @@ class Reply:
     """One response.
 
     ``framing`` is ``"chunked"`` (in chunks of at most ``chunk_size``
-    bytes), ``"close"`` (no length: the body ends when the connection
-    closes) or ``"length"`` (``Content-Length``).  With ``drop_at`` the
-    connection is closed after that many body bytes, so that a chunked body
-    is left unterminated and a ``close`` one looks complete.  ``prepared``,
-    if given, is the whole response, head and framed body, sent as it is;
-    the connection is closed after it.
+    bytes; with ``chunk_size=0``, one chunk per event, as a server that
+    flushes each event sends them), ``"close"`` (no length: the body ends
+    when the connection closes) or ``"length"`` (``Content-Length``).  With
+    ``drop_at`` the connection is closed after that many body bytes, so that
+    a chunked body is left unterminated and a ``close`` one looks complete.
+    ``prepared``, if given, is the whole response, head and framed body,
+    sent as it is; the connection is closed after it.
     """
 
     status: int = 200
@@ -77,7 +78,12 @@ class Reply:
         if self.framing == "chunked":
             head.append("Transfer-Encoding: chunked")
             size = self.chunk_size
-            pieces = [body[i : i + size] for i in range(0, len(body), size)]
+            if size:
+                pieces = [body[i : i + size] for i in range(0, len(body), size)]
+            else:
+                pieces = [p + b"\n\n" for p in body.split(b"\n\n")]
+                pieces[-1] = pieces[-1][:-2]  # (what follows the last event)
+                pieces = [p for p in pieces if p]
             payload = b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in pieces)
             if self.drop_at is None:
                 payload += b"0\r\n\r\n"
