@@ -260,8 +260,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--connect-timeout",
         type=float,
-        default=120.0,
-        help="seconds to wait for every stream's first event (120)",
+        default=60.0,
+        help="seconds to wait for every stream's first event (60); the window"
+        " is measured with the streams connected by then",
     )
     parser.add_argument(
         "--client",
