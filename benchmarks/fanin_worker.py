@@ -247,6 +247,7 @@ async def run(args: argparse.Namespace) -> None:
         result = {
             "kind": "result",
             "connected": connected,
+            "connected_end": tally.connected,
             "connect_s": connect_s,
             "events": tally.events,
             "window_s": window,
