@@ -1,7 +1,7 @@
 """End-to-end throughput over loopback HTTP: every way of reading a stream
 with our sseclient, the peers, and a bare socket as the floor.
 
-    python benchmarks/bench_e2e.py            # 300,000 events a workload (~7 min)
+    python benchmarks/bench_e2e.py            # 300,000 events a workload (8-17 min)
     python benchmarks/bench_e2e.py --quick    # 30,000 events a workload (~1 min)
 
 A server process on 127.0.0.1 sends a prepared body (``workloads.E2E_WORKLOADS``)
@@ -253,7 +253,7 @@ def print_report(
                     fmt_rate(stream.size / alt / 1e6) if alt else "-",
                     f"{min(r.first) * 1000:.1f}",
                     str(len(r.wall)),
-                    ratio(this, rate.get(RAW)),
+                    ratio(this, rate.get(RAW), digits=3),
                     "" if r.client == RAW else ratio(this, peer_rate),
                     r.detail,
                 ]
@@ -277,7 +277,11 @@ def print_report(
             for name in ("ours.requests", "ours.connect"):
                 if name in rate:
                     summary.append(
-                        [label, f"{name} / {RAW}", ratio(rate[name], rate[RAW], "x")]
+                        [
+                            label,
+                            f"{name} / {RAW}",
+                            ratio(rate[name], rate[RAW], "x", digits=3),
+                        ]
                     )
 
     print_table(headers, rows, right={2, 3, 4, 5, 6, 7, 8, 9, 10}, group=True)

@@ -594,11 +594,11 @@ def fmt_mib(n: float | None) -> str:
     return "-" if n is None else f"{n / MIB:.2f}"
 
 
-def ratio(a: float | None, b: float | None, suffix: str = "") -> str:
-    """``a / b`` to two decimals, or "-" if either is missing."""
+def ratio(a: float | None, b: float | None, suffix: str = "", digits: int = 2) -> str:
+    """``a / b`` to ``digits`` decimals, or "-" if either is missing."""
     if not a or not b:
         return "-"
-    return f"{a / b:.2f}{suffix}"
+    return f"{a / b:.{digits}f}{suffix}"
 
 
 def print_table(
