@@ -213,12 +213,18 @@ async def _probe(open_stream: Opener, url: str) -> None:
         raise RuntimeError(f"no first event in 30 s: {tally.errors[-1:]}")
 
 
+def _log(text: str) -> None:
+    """Progress on stderr: the parent shows the last line if it kills us."""
+    print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
+
+
 async def run(args: argparse.Namespace) -> None:
     """Open the streams, measure, send the result; then end the streams."""
     sseclient = None if CLIENTS[args.client].venv else harness.load_ours(args.ours_dir)
     async with AsyncExitStack() as shared:
         open_stream = await _opener(args.client, sseclient, shared)
         await _probe(open_stream, args.url)
+        _log("one stream delivered; opening the others")
         # What the streams add: the libraries and a shared client are in.
         rss_start = harness.rss_now()
         tally = Tally(args.n)
@@ -231,14 +237,17 @@ async def run(args: argparse.Namespace) -> None:
             await asyncio.wait_for(tally.all_connected.wait(), args.connect_timeout)
         connect_s = time.perf_counter() - start
         connected = tally.connected
+        _log(f"{connected} of {args.n} streams delivered in {connect_s:.1f} s")
         await asyncio.sleep(args.warmup)
 
         server_cpu = harness.process_cpu_seconds(args.server_pid)
         cpu = time.process_time()
         window = time.perf_counter()
         tally.measuring = True
+        _log("measuring")
         await asyncio.sleep(args.duration)
         tally.measuring = False
+        _log(f"measured {tally.events} events")
         window = time.perf_counter() - window
         cpu = time.process_time() - cpu
         server_cpu = harness.process_cpu_seconds(args.server_pid) - server_cpu

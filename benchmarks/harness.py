@@ -387,6 +387,9 @@ def run_worker(cmd: Sequence[str], timeout: float) -> Outcome:
             message = worker.receive(max(0.0, deadline - time.monotonic()))
             if message is None:
                 status, detail = "timeout", f"killed after {timeout:.0f}s"
+                tail = worker.stderr_tail()
+                if tail:
+                    detail += f", last said: {tail}"
                 break
             if message == "eof":
                 break
