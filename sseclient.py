@@ -2013,6 +2013,122 @@ _STDLIB_OPTIONS = ("params", "auth", "verify", "cert")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
+#: The first line of a recording.  The format is told in the project's
+#: tests/streams/recorded/README.md.
+_RECORDING_MAGIC = "# sseclient recording 1"
+
+
+class _Recorder:
+    """`connect`'s ``record``: each response of a `_StdlibTransport`, written
+    to a text file as it arrives, one recording after the other.
+
+    A recording is the request's method and URL, the status line and
+    headers, then each read of the body (de-chunked but still encoded: gzip
+    stays gzip), then how the body ended: ``eof``, ``error NAME: MESSAGE``,
+    or ``stopped`` (closed, restarted or given up before its end).  Each line
+    has the seconds since the request was sent.  Another thread may stop a
+    recording (`close`, `restart`), so every write holds a lock.
+    """
+
+    def __init__(self, file: TextIO | str | os.PathLike[str]) -> None:
+        if isinstance(file, (str, os.PathLike)):
+            self._file: TextIO = open(file, "w", encoding="utf-8", newline="\n")  # noqa: SIM115
+            self._owned = True  # opened here: closed with the stream
+        elif callable(getattr(file, "write", None)):
+            self._file = file
+            self._owned = False  # the caller's: left open
+        else:
+            raise TypeError(
+                "record: expected a text file or the path of one, not"
+                f" {type(file).__name__}"
+            )
+        self._lock = threading.Lock()  # `stop` comes from another thread
+        self._start = 0.0  # when the request of the open recording was sent
+        self._open = False  # a recording has begun, and has no end line yet
+        self._closed = False  # `close` came: nothing more is written
+
+    def begin(
+        self, method: str, url: str, response: http.client.HTTPResponse, sent: float
+    ) -> None:
+        """Start the recording of `response`, whose request was sent at
+        `sent` (``time.monotonic()``): its first line, status line and
+        headers."""
+        lines = [
+            f"HTTP/{response.version / 10:.1f} {response.status} {response.reason}"
+        ]
+        lines += [f"{name}: {value}" for name, value in response.msg.items()]
+        head = "\n".join(_escaped(line.encode("latin-1")) for line in lines)
+        with self._lock:
+            if self._closed:
+                return
+            self._start = sent
+            self._open = True
+            self._write(
+                f"{_RECORDING_MAGIC}: {method} {_escaped(url.encode())}\n"
+                f"+{time.monotonic() - sent:.6f} {head}\n\n"
+            )
+
+    def chunks(self, read1: Callable[[int], bytes]) -> Iterator[bytes]:
+        """The reads of a body, each written down as it is read; at its end
+        (the body's, or a failed read's), the end line."""
+        try:
+            while True:
+                chunk = read1(_READ_SIZE)
+                if not chunk:
+                    self.end("eof")
+                    return
+                line = _escaped(chunk)
+                with self._lock:
+                    if self._open:
+                        self._write(f"+{time.monotonic() - self._start:.6f} {line}\n")
+                yield chunk
+        except Exception as exc:
+            self.end("error " + _escaped(f"{type(exc).__name__}: {exc}".encode()))
+            raise
+
+    def end(self, how: str) -> None:
+        """End the open recording, if any, with how its body ended."""
+        with self._lock:
+            if self._open:
+                self._open = False
+                self._write(f"end +{time.monotonic() - self._start:.6f} {how}\n")
+
+    def close(self) -> None:
+        """The stream is over: end any open recording (``stopped``) and close
+        the file if `connect` opened it."""
+        self.end("stopped")
+        with self._lock:
+            if not self._closed and self._owned:
+                self._file.close()
+            self._closed = True
+
+    def _write(self, text: str) -> None:
+        self._file.write(text)
+        self._file.flush()
+
+
+_SHORT_ESCAPES = {"\\": r"\\", "\n": r"\n", "\r": r"\r", "\t": r"\t"}
+
+
+def _escaped(data: bytes) -> str:
+    r"""`data` as one line of text that gives back the same bytes: its valid
+    UTF-8 as itself, but backslash, LF, CR and tab as ``\\``, ``\n``, ``\r``,
+    ``\t``, and as ``\xHH`` each byte of control and other unprintable
+    characters, of invalid UTF-8, and a space at the end."""
+    import re
+
+    def escape(match: re.Match[str]) -> str:
+        char = match[0]
+        if char in _SHORT_ESCAPES:
+            return _SHORT_ESCAPES[char]
+        if char.isprintable():  # not so for the surrogates of invalid bytes
+            return char
+        return "".join(f"\\x{b:02x}" for b in char.encode("utf-8", "surrogateescape"))
+
+    text = re.sub(r"[^ -\[\]-~]", escape, data.decode("utf-8", "surrogateescape"))
+    return text[:-1] + r"\x20" if text.endswith(" ") else text
+
+
 class _StdlibResponse:
     """A response of the standard library's transport: the
     ``http.client.HTTPResponse`` as ``raw``, with the names of a
@@ -2025,6 +2141,8 @@ class _StdlibResponse:
         url: str,
         raw: http.client.HTTPResponse,
         connection: http.client.HTTPConnection,
+        method: str,
+        sent: float,
     ) -> None:
         self.url = url  # the URL that answered, after any redirects
         self.raw = raw  # its body is the stream
@@ -2034,6 +2152,9 @@ class _StdlibResponse:
         self.headers = cast("Mapping[str, str]", raw.msg)
         self._connection = connection  # closed with the response
         self._content: bytes | None = None  # the body, once `content` read it
+        self._method = method  # of the request that got this response
+        self._sent = sent  # when that request was sent (time.monotonic())
+        self._recorded = False  # its body goes through the transport's _Recorder
 
     @property
     def content(self) -> bytes:
@@ -2079,6 +2200,7 @@ class _StdlibTransport:
         json: Any,
         timeout: float | tuple[float | None, float | None] | None,
         options: dict[str, Any],
+        record: TextIO | str | os.PathLike[str] | None = None,
     ) -> None:
         import http.client
         from urllib.parse import unquote, urlsplit
@@ -2129,6 +2251,8 @@ class _StdlibTransport:
         if parts.scheme.lower() == "https" or "verify" in options or self._cert:
             self._tls = self._tls_context()
         self._watch = _SocketWatch()  # the socket of the request in flight
+        # `connect`'s ``record``: where each response is written as it arrives.
+        self._recorder = None if record is None else _Recorder(record)
 
     def send(self, headers: Mapping[str, str | bytes]) -> _StdlibResponse:
         """Make the request, following redirects as requests does."""
@@ -2152,6 +2276,10 @@ class _StdlibTransport:
             status = response.status_code
             location = response.headers.get("Location")
             if status not in _REDIRECTS or location is None:
+                if self._recorder is not None:
+                    # The response the redirects led to is the one recorded.
+                    self._recorder.begin(method, url, response.raw, response._sent)
+                    response._recorded = True
                 return response
             response.close()
             if redirects == _MAX_REDIRECTS:
@@ -2181,10 +2309,16 @@ class _StdlibTransport:
 
     def chunks(self, response: _StdlibResponse) -> Iterator[bytes]:
         # read1 returns what has arrived; Content-Encoding is undone.
-        return _byte_chunks(response.raw)
+        if not response._recorded:
+            return _byte_chunks(response.raw)
+        # Recorded before the decoding, as it arrived.
+        chunks = cast("_Recorder", self._recorder).chunks(response.raw.read1)
+        return _decoded(chunks, response.raw.getheader("Content-Encoding"))
 
     def keep_small_body(self, response: _StdlibResponse) -> None:
-        if _body_worth_keeping(response.headers):
+        if response._recorded:
+            self._keep_recorded_body(response)
+        elif _body_worth_keeping(response.headers):
             # The body only explains the error about to be raised: a body
             # that cannot be read or decoded must not take that error's place.
             with contextlib.suppress(Exception):
@@ -2192,18 +2326,45 @@ class _StdlibTransport:
 
     def close_response(self, response: _StdlibResponse) -> None:
         self._watch.release()
+        if response._recorded:
+            # A body that nothing is left of (a 204's, one read to its
+            # Content-Length) ended; any other was stopped before its end.
+            ended = response.raw.length == 0
+            cast("_Recorder", self._recorder).end("eof" if ended else "stopped")
         response.close()
 
     def rearm(self) -> None:
         self._watch.rearm()
 
     def abort(self) -> None:
+        if self._recorder is not None:
+            # `close` or `restart`: the read that the abort breaks is no error.
+            self._recorder.end("stopped")
         self._watch.abort()
 
     def close(self) -> None:
         """No more requests; one in flight ends at once."""
+        if self._recorder is not None:
+            self._recorder.close()
         self._watch.abort()
         self._watch.release()
+
+    def _keep_recorded_body(self, response: _StdlibResponse) -> None:
+        """The body of a recorded response that is not a stream goes into
+        the recording up to `_ERROR_BODY_LIMIT` bytes, whatever its length
+        (it may tell why); kept for `ResponseError` if it ended by then."""
+        reads = []
+        size = 0
+        recorder = cast("_Recorder", self._recorder)
+        # As in `keep_small_body`: this body must not replace the error.
+        with contextlib.suppress(Exception):
+            for chunk in recorder.chunks(response.raw.read1):
+                reads.append(chunk)
+                size += len(chunk)
+                if size >= _ERROR_BODY_LIMIT:
+                    return
+            encoding = response.raw.getheader("Content-Encoding")
+            response._content = b"".join(_decoded(iter(reads), encoding))
 
     def _request(
         self, method: str, url: str, body: bytes | None, headers: dict[str, str | bytes]
@@ -2253,11 +2414,12 @@ class _StdlibTransport:
             connection.connect()
             cast("socket.socket", connection.sock).settimeout(read_timeout)
             connection.request(method, target, body, headers)
+            sent = time.monotonic()  # where a recording's times count from
             raw = connection.getresponse()
         except BaseException:
             connection.close()
             raise
-        return _StdlibResponse(url, raw, connection)
+        return _StdlibResponse(url, raw, connection, method, sent)
 
     def _tls_context(self) -> ssl.SSLContext:
         """TLS as requests sets it up: ``verify`` is True (the system's CAs),
@@ -3489,6 +3651,7 @@ def connect(
     timeout: float | tuple[float | None, float | None] | None = _DEFAULT_TIMEOUT,
     max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE,
     reconnect: bool = True,
+    record: TextIO | str | os.PathLike[str] | None = None,
     **requests_kwargs: Any,
 ) -> EventSource:
     """Open a reconnecting event stream, as a browser's ``EventSource``
@@ -3530,6 +3693,17 @@ def connect(
     the same rules and reads its events; an error is raised as it is, and
     the iteration ends with the body.
 
+    ``record`` (a text file, or the path of one, which is then opened at the
+    call, written over, and closed with the stream) receives each response
+    as it arrives, in the format of the project's recordings: the method and
+    URL, the time, status line and headers, each read of the body (the HTTP
+    chunked framing taken off, any gzip left on) with its time, and how the
+    body ended (``eof``, ``error ...``, or ``stopped`` by `close`,
+    `restart` or the stream giving up).  Each connection adds one recording
+    to the file, after the last; of a redirect, the response it leads to is
+    recorded.  It needs the standard library's transport, which it chooses
+    (with ``transport="requests"`` or a ``session`` it raises `ValueError`).
+
     Arguments are checked at the call: a wrong type raises `TypeError`, a
     value out of range (or a URL whose scheme is not http or https)
     `ValueError`, and a keyword argument that ``Session.request`` does not
@@ -3550,7 +3724,7 @@ def connect(
         max_event_size=max_event_size,
     )
     chosen = _sync_transport(
-        transport, session, method, url, data, json, timeout, requests_kwargs
+        transport, session, method, url, data, json, timeout, requests_kwargs, record
     )
     return EventSource(chosen, policy, reconnect=reconnect)
 
@@ -3568,14 +3742,23 @@ def _sync_transport(
     json: Any,
     timeout: float | tuple[float | None, float | None] | None,
     options: dict[str, Any],
+    record: TextIO | str | os.PathLike[str] | None = None,
 ) -> _Transport:
     """The transport `connect` makes its requests with: the one `name`s, or
     requests if a session is given or requests can be imported, else the
-    standard library's."""
+    standard library's (always, to `record`)."""
     if name is not None and name not in _TRANSPORTS:
         raise ValueError(
             f"transport must be 'requests', 'stdlib' or None, not {name!r}"
         )
+    if record is not None:
+        if name == "requests" or session is not None:
+            given = "a session" if name is None else "transport='requests'"
+            raise ValueError(
+                f"record needs the standard library's transport, not {given}:"
+                " give one or the other"
+            )
+        return _StdlibTransport(method, url, data, json, timeout, options, record)
     if name is None:
         has_requests = session is not None or _requests_importable()
         name = "requests" if has_requests else "stdlib"
@@ -3885,8 +4068,6 @@ def _open_events(
     if not _is_url(args.source):
         logger.info("reading events from %s", args.source)
         return SSEClient(_open_file(args.source))
-    if args.record:
-        return _record(args.source, args)
     return _url_events(args.source, args)
 
 
@@ -3907,9 +4088,12 @@ def _url_events(url: str, args: argparse.Namespace) -> Iterator[Iterable[Event]]
     once that the URL is wrong or the server down, rather than retrying in
     silence.  Once events have come, drops and outages are ridden out as a
     browser would: reconnecting with Last-Event-ID, backing off while the
-    server stays away.
+    server stays away.  ``--record FILE`` reads one connection, and saves
+    it to FILE as it arrives.
     """
     data = args.data
+    # connect's own default timeouts, unless --timeout is given.
+    timeout: dict[str, Any] = {} if args.timeout is None else {"timeout": args.timeout}
     stream = connect(
         url,
         method=args.method or ("GET" if data is None else "POST"),
@@ -3917,8 +4101,9 @@ def _url_events(url: str, args: argparse.Namespace) -> Iterator[Iterable[Event]]
         data=None if data is None else data.encode(),
         last_event_id=args.last_event_id,
         max_attempts=1,
-        timeout=args.timeout or _DEFAULT_TIMEOUT,
-        reconnect=not args.no_reconnect,
+        reconnect=not (args.no_reconnect or args.record),
+        record=args.record,
+        **timeout,
     )
     with stream:
         yield _patient_after_first_event(stream)
@@ -3999,7 +4184,11 @@ def _describe_error(exc: BaseException, source: str) -> str:
     """One line on what went wrong: the first cause, without the wrappers
     that HTTP libraries put around it."""
     root = exc
-    while root.__cause__ or root.__context__:
+    while True:
+        if _is_cut_body(root):
+            return f"{source}: the connection closed in the middle of the body"
+        if not (root.__cause__ or root.__context__):
+            break
         root = root.__cause__ or root.__context__  # type: ignore[assignment]
     if isinstance(root, ResponseError):
         return str(root) + _server_reason(root.response)  # it names the URL
@@ -4007,7 +4196,16 @@ def _describe_error(exc: BaseException, source: str) -> str:
         return str(root)  # it names the URL
     if isinstance(root, OSError) and (root.strerror or str(root).strip()):
         return f"{source}: {root.strerror or root}"
-    return f"{source}: {_describe(root)}"
+    # The type alone where the message is blank (httpx's timeouts have none).
+    name, text = type(root).__name__, " ".join(str(root).split())
+    return f"{source}: {name}: {text}" if text else f"{source}: {name}"
+
+
+def _is_cut_body(error: BaseException) -> bool:
+    """Whether `error` is http.client's ``IncompleteRead`` (or urllib3's, its
+    subclass): a body cut short.  Told by its name, since this layer names
+    no HTTP library."""
+    return any(kind.__name__ == "IncompleteRead" for kind in type(error).__mro__)
 
 
 def _server_reason(response: Any) -> str:
@@ -4028,131 +4226,6 @@ def _server_reason(response: Any) -> str:
 
 #: The most characters of a server's error body that the command prints.
 _REASON_LIMIT = 300
-
-
-# -- recording: --record FILE -------------------------------------------------
-
-#: The first line of a recording.  The format is told in the project's
-#: tests/streams/recorded/README.md.
-_RECORDING_MAGIC = "# sseclient recording 1"
-
-
-@contextlib.contextmanager
-def _record(url: str, args: argparse.Namespace) -> Iterator[Iterable[Event]]:
-    """The events of one connection to `url` (no reconnecting), while the
-    response goes to ``--record FILE`` as it arrives: the status line and
-    headers, then each read of the body, de-chunked but still encoded
-    (gzip stays gzip), each with the seconds since the request was sent."""
-    import http.client
-    import ssl
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(url)
-    host, port, timeout = parts.hostname or "", parts.port, args.timeout
-    conn = (
-        http.client.HTTPSConnection(
-            host,
-            port,
-            timeout=timeout or _DEFAULT_TIMEOUT[0],
-            context=ssl.create_default_context(),
-        )
-        if parts.scheme.lower() == "https"
-        else http.client.HTTPConnection(host, port, timeout or _DEFAULT_TIMEOUT[0])
-    )
-    policy = _Reconnection(
-        url, headers=args.headers, last_event_id=args.last_event_id, max_attempts=1
-    )
-    method = args.method or ("GET" if args.data is None else "POST")
-    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    with (
-        open(args.record, "w", encoding="utf-8", newline="\n") as file,
-        contextlib.closing(conn),
-    ):
-        file.write(f"{_RECORDING_MAGIC}: {method} {_escaped(url.encode())}\n")
-        file.flush()
-        conn.connect()
-        cast("socket.socket", conn.sock).settimeout(timeout or _DEFAULT_TIMEOUT[1])
-        body = None if args.data is None else args.data.encode()
-        headers = policy.request_headers()
-        if not any(name.lower() == "accept-encoding" for name in headers):
-            headers["Accept-Encoding"] = "gzip, deflate"  # as requests sends
-        conn.request(method, target, body, headers)
-        start = time.monotonic()
-        response = conn.getresponse()
-        lines = [
-            f"HTTP/{response.version / 10:.1f} {response.status} {response.reason}"
-        ]
-        lines += [f"{name}: {value}" for name, value in response.msg.items()]
-        head = "\n".join(_escaped(line.encode("latin-1")) for line in lines)
-        file.write(f"+{time.monotonic() - start:.6f} {head}\n\n")
-        file.flush()
-        ends: list[str] = []
-        chunks = _recorded_chunks(response, file, start, ends)
-        with contextlib.closing(chunks):
-            try:
-                received = cast("Mapping[str, str]", response.msg)  # case-blind
-                policy.check_response(response.status, received, response)
-            except ResponseError:
-                size = 0  # the body may tell why: it goes into the recording
-                for chunk in chunks:
-                    size += len(chunk)
-                    if size >= _ERROR_BODY_LIMIT:
-                        break
-                raise
-            # After a 204, the (empty) body ends the recording at once.
-            yield SSEClient(_decoded(chunks, response.getheader("Content-Encoding")))
-        if any(end.startswith("error IncompleteRead") for end in ends):
-            raise SSEError(f"{url}: the connection closed in the middle of the body")
-
-
-def _recorded_chunks(
-    response: http.client.HTTPResponse, file: TextIO, start: float, ends: list[str]
-) -> Generator[bytes, None, None]:
-    """Each read of the response body, written to `file` as it is read; at
-    the end, a line that tells how the body ended (eof, stopped or an error),
-    which `ends` gets too.  A body cut short ends the chunks without an
-    error: the caller tells of it, once the events before the cut are out."""
-    import http.client
-
-    end = "stopped"  # the reader stopped first: --max-events, Ctrl-C
-    try:
-        while True:
-            chunk = response.read1(_READ_SIZE)
-            if not chunk:
-                end = "eof"
-                return
-            file.write(f"+{time.monotonic() - start:.6f} {_escaped(chunk)}\n")
-            file.flush()
-            yield chunk
-    except Exception as exc:
-        end = "error " + _escaped(f"{type(exc).__name__}: {exc}".encode())
-        if not isinstance(exc, http.client.IncompleteRead):
-            raise
-    finally:
-        file.write(f"end +{time.monotonic() - start:.6f} {end}\n")
-        ends.append(end)
-
-
-_SHORT_ESCAPES = {"\\": r"\\", "\n": r"\n", "\r": r"\r", "\t": r"\t"}
-
-
-def _escaped(data: bytes) -> str:
-    r"""`data` as one line of text that gives back the same bytes: its valid
-    UTF-8 as itself, but backslash, LF, CR and tab as ``\\``, ``\n``, ``\r``,
-    ``\t``, and as ``\xHH`` each byte of control and other unprintable
-    characters, of invalid UTF-8, and a space at the end."""
-    import re
-
-    def escape(match: re.Match[str]) -> str:
-        char = match[0]
-        if char in _SHORT_ESCAPES:
-            return _SHORT_ESCAPES[char]
-        if char.isprintable():  # not so for the surrogates of invalid bytes
-            return char
-        return "".join(f"\\x{b:02x}" for b in char.encode("utf-8", "surrogateescape"))
-
-    text = re.sub(r"[^ -\[\]-~]", escape, data.decode("utf-8", "surrogateescape"))
-    return text[:-1] + r"\x20" if text.endswith(" ") else text
 
 
 # -- the demo ---------------------------------------------------------------
