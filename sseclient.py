@@ -2042,7 +2042,7 @@ class _Recorder:
                 "record: expected a text file or the path of one, not"
                 f" {type(file).__name__}"
             )
-        self._lock = threading.Lock()  # `stop` comes from another thread
+        self._lock = threading.Lock()  # `end` and `close` come from any thread
         self._start = 0.0  # when the request of the open recording was sent
         self._open = False  # a recording has begun, and has no end line yet
         self._closed = False  # `close` came: nothing more is written
@@ -2141,7 +2141,6 @@ class _StdlibResponse:
         url: str,
         raw: http.client.HTTPResponse,
         connection: http.client.HTTPConnection,
-        method: str,
         sent: float,
     ) -> None:
         self.url = url  # the URL that answered, after any redirects
@@ -2152,8 +2151,7 @@ class _StdlibResponse:
         self.headers = cast("Mapping[str, str]", raw.msg)
         self._connection = connection  # closed with the response
         self._content: bytes | None = None  # the body, once `content` read it
-        self._method = method  # of the request that got this response
-        self._sent = sent  # when that request was sent (time.monotonic())
+        self._sent = sent  # when its request was sent (time.monotonic())
         self._recorded = False  # its body goes through the transport's _Recorder
 
     @property
@@ -2419,7 +2417,7 @@ class _StdlibTransport:
         except BaseException:
             connection.close()
             raise
-        return _StdlibResponse(url, raw, connection, method, sent)
+        return _StdlibResponse(url, raw, connection, sent)
 
     def _tls_context(self) -> ssl.SSLContext:
         """TLS as requests sets it up: ``verify`` is True (the system's CAs),

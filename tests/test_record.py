@@ -12,6 +12,9 @@ from __future__ import annotations
 import http.client
 import io
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -195,3 +198,30 @@ def test_record_needs_the_standard_librarys_transport(tmp_path: Path) -> None:
     stream = sseclient.connect("http://x/", transport="stdlib", record=path)
     stream.close()  # never iterated: the file was made at the call, and closed
     assert path.read_text() == ""
+
+
+def test_the_command_line_records_an_error_body_then_reports(tmp_path: Path) -> None:
+    """``--record``: the body of an error response (of unknown length here)
+    goes into the file before the command reports the error with it."""
+    body = b'{"error": "Incorrect API key provided"}'
+    headers = [("Content-Type", "application/json"), ("Transfer-Encoding", "chunked")]
+    served = synthetic("HTTP/1.1 401 Unauthorized", headers, body)
+    path = tmp_path / "error.rec"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["PYTHONPATH"] = str(RECORDED.parent.parent.parent)  # this sseclient.py
+    with ReplayServer(served) as server:
+        result = subprocess.run(
+            [sys.executable, "-m", "sseclient", server.url, "--record", str(path)],
+            capture_output=True, text=True, timeout=30, env=env,
+        )  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"sseclient: error: {server.url} answered 401 Unauthorized:"
+        ' {"error": "Incorrect API key provided"}\n'
+    )
+    again = read_recording(path)
+    assert (again.status_line, again.body, again.end) == (
+        "HTTP/1.1 401 Unauthorized",
+        body,
+        "eof",
+    )
