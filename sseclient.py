@@ -2031,6 +2031,7 @@ class _Recorder:
     """
 
     def __init__(self, file: TextIO | str | os.PathLike[str]) -> None:
+        # `_file`: where the recordings go, one after the other.
         if isinstance(file, (str, os.PathLike)):
             self._file: TextIO = open(file, "w", encoding="utf-8", newline="\n")  # noqa: SIM115
             self._owned = True  # opened here: closed with the stream
