@@ -76,8 +76,9 @@ def open_urllib3(
 class WithoutRead1:
     """A urllib3 response as urllib3 1.26 to 2.1 has it: no ``read1``.
 
-    Lets the test run exercise the reader for old urllib3 whatever urllib3 is
-    installed (``tox -e urllib3-1.26`` runs everything on the real one)."""
+    SSEClient reads every urllib3 version through the http.client response
+    under it, so this checks that it needs no ``read1`` of urllib3's
+    (``tox -e urllib3-1.26`` runs everything on the real one)."""
 
     def __init__(self, response: Any) -> None:
         self._response = response
@@ -86,6 +87,15 @@ class WithoutRead1:
         if name == "read1":
             raise AttributeError(name)
         return getattr(self._response, name)
+
+
+def open_urllib3_enforcing(
+    url: str, stack: contextlib.ExitStack, timeout: float = TIMEOUT
+) -> Any:
+    """A urllib3 response that checks the Content-Length (1.26: not by
+    default), as urllib3 2 does."""
+    pool = urllib3_pool(stack, timeout)
+    return pool.request("GET", url, preload_content=False, enforce_content_length=True)
 
 
 def open_urllib3_without_read1(
@@ -140,6 +150,9 @@ CLIENTS: dict[str, Opener] = {
 }
 
 FRAMINGS = ("chunked", "close", "length")
+
+#: Every opener, those only some tests use too.
+OPENERS: dict[str, Opener] = {**CLIENTS, "urllib3-enforcing": open_urllib3_enforcing}
 
 
 def is_closed(response: Any) -> bool:
@@ -289,6 +302,114 @@ def test_chunked_body_cut_short_raises_the_clients_error(
         with pytest.raises(truncation_error(client)), SSEClient(response) as events:
             got.extend(e.data for e in events)
     assert got == ["one"]
+
+
+# ---------------------------------------------------------------------------
+# urllib3 (and requests over it): SSEClient reads the http.client response
+# under urllib3's, and must end, fail and count as urllib3's own reads do.
+# ---------------------------------------------------------------------------
+
+
+def library_outcome(response: Any) -> type[BaseException] | None:
+    """How the library's own iterator ends the body, read in blocks as a
+    stream is read: the error it raises, or None for a quiet end."""
+    try:
+        if hasattr(response, "iter_content"):
+            for _ in response.iter_content(1024):
+                pass
+        else:
+            for _ in response.stream(1024, decode_content=True):
+                pass
+    except Exception as e:
+        return type(e)
+    return None
+
+
+def sseclient_outcome(response: Any) -> tuple[list[str], type[BaseException] | None]:
+    """The events SSEClient gives, and the error it ends with (or None)."""
+    got: list[str] = []
+    try:
+        got.extend(event.data for event in SSEClient(response))
+    except Exception as e:
+        return got, type(e)
+    return got, None
+
+
+@pytest.mark.parametrize("encoding", ["identity", "gzip"])
+@pytest.mark.parametrize("client", ["requests", "urllib3", "urllib3-enforcing"])
+def test_content_length_body_cut_short_ends_as_the_library_ends_it(
+    client: str, encoding: str, stack: contextlib.ExitStack
+) -> None:
+    # The server closes the connection before the Content-Length is reached.
+    # urllib3 2 raises ProtocolError (requests: ChunkedEncodingError); 1.26
+    # only with enforce_content_length=True, which is not its default.
+    pieces = [b"data: one\n\n", b"data: two\n\n"]
+    if encoding == "gzip":
+        pieces = gzip_pieces(*pieces)
+    length = str(sum(map(len, pieces)))
+    headers = (
+        *EVENT_STREAM,
+        ("Content-Length", length),
+        ("Content-Encoding", encoding),
+    )
+    # "close" framing: the server hangs up after the first piece, and the
+    # Content-Length is the one given here.
+    with SSEServer(Response(pieces[:1], "close", headers=headers)) as server:
+        open_response = OPENERS[client]
+        expected = library_outcome(open_response(server.url, stack))
+        response = open_response(server.url, stack)
+        assert sseclient_outcome(response) == (["one"], expected)
+    if client == "urllib3-enforcing" or (
+        client == "urllib3" and urllib3.__version__ >= "2"
+    ):
+        assert expected is urllib3.exceptions.ProtocolError
+    if client == "requests" and urllib3.__version__ >= "2":
+        assert expected is requests.exceptions.ChunkedEncodingError
+
+
+@pytest.mark.parametrize("encoding", ["identity", "gzip"])
+@pytest.mark.parametrize("framing", ["chunked", "length"])
+def test_urllib3_body_read_in_full_counts_bytes_and_frees_the_connection(
+    framing: str, encoding: str, stack: contextlib.ExitStack
+) -> None:
+    # After the whole body: tell() gives the bytes read off the wire (before
+    # decoding), and the connection is back in the pool, so that the next
+    # request goes out on it.
+    pieces = [b"data: one\n\n", b"data: two\n\n"]
+    if encoding == "gzip":
+        pieces = gzip_pieces(*pieces)
+    headers = (*EVENT_STREAM, ("Content-Encoding", encoding))
+    with SSEServer(Response(pieces, framing, headers=headers)) as server:
+        pool = urllib3_pool(stack)
+        response = pool.request("GET", server.url, preload_content=False)
+        assert datas(SSEClient(response)) == ["one", "two"]
+        assert response.tell() == sum(map(len, pieces))
+        assert response.connection is None  # given back to the pool
+        again = pool.request("GET", server.url, preload_content=False)
+        assert datas(SSEClient(again)) == ["one", "two"]
+    assert [r.connection for r in server.requests] == [1, 1]
+
+
+def test_urllib3_bytes_decoded_by_an_earlier_read_come_first(
+    stack: contextlib.ExitStack,
+) -> None:
+    # urllib3's read1(n) of a gzip body reads a whole HTTP chunk and returns
+    # n bytes of what it decodes: 2.2 to 2.5 keep the rest of the decoded
+    # bytes for the next read, 2.6 and later the rest of the chunk in the
+    # decoder.  SSEClient, reading on, must give them at once, without
+    # waiting for the next chunk (which the server sends only then).
+    go = threading.Event()
+    first, second = gzip_pieces(b"data: 0\n\ndata: 1\n\n", b"data: 2\n\n")
+    headers = (*EVENT_STREAM, ("Content-Encoding", "gzip"))
+    script = [first, WaitFor(go, SERVER_WAIT), second]
+    with SSEServer(Response(script, headers=headers)) as server:
+        response = open_urllib3(server.url, stack)
+        if not hasattr(response, "read1"):
+            pytest.skip("urllib3 before 2.2 has no read1")
+        assert response.read1(9) == b"data: 0\n\n"
+        with SSEClient(response) as events:
+            assert first_then_rest(events, go) == ("1", ["2"])
+    assert server.timeouts == 0
 
 
 # ---------------------------------------------------------------------------
