@@ -270,13 +270,7 @@ def parse_args() -> argparse.Namespace:
         help="seconds to wait for every stream's first event (60); the window"
         " is measured with the streams connected by then",
     )
-    parser.add_argument(
-        "--client",
-        dest="clients",
-        action="append",
-        choices=list(CLIENTS),
-        help="run only this client (repeatable)",
-    )
+    harness.add_only_option(parser, "--client", "clients", CLIENTS, "client")
     parser.add_argument(
         "--ours-python",
         help="python with httpx and aiohttp for ours (default: this one if it"
@@ -299,12 +293,8 @@ def main() -> int:
     if args.serve is not None:
         serve(args.serve)
         return 0
-    args.load_before = harness.load_average()
     started = time.monotonic()
-    venvs = sorted({v for c in args.clients if (v := CLIENTS[c].venv)})
-    if not args.no_setup:
-        harness.ensure_peers(venvs)
-    args.ours_python = harness.transports_python(args.ours_python, not args.no_setup)
+    harness.prepare_peers(args, (CLIENTS[c].venv for c in args.clients))
     harness.raise_nofile(65536)  # passed on to the workers
 
     results: list[Result] = []

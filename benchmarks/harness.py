@@ -36,7 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -186,6 +186,16 @@ def has_modules(python: str, modules: Sequence[str]) -> bool:
         return subprocess.run([python, "-c", code], timeout=60).returncode == 0
     except (OSError, subprocess.SubprocessError):
         return False
+
+
+def prepare_peers(args: argparse.Namespace, venvs: Iterable[str | None]) -> None:
+    """Before a run that drives ours over the HTTP libraries: note the load,
+    build the ``venvs`` the chosen clients need (None: no venv; unless
+    ``--no-setup``) and set ``args.ours_python`` (see `transports_python`)."""
+    args.load_before = load_average()
+    if not args.no_setup:
+        ensure_peers(sorted({venv for venv in venvs if venv}))
+    args.ours_python = transports_python(args.ours_python, not args.no_setup)
 
 
 def transports_python(requested: str | None, setup: bool) -> str | None:
@@ -630,6 +640,23 @@ def print_table(
         print(line(row))
 
 
+def print_summary(
+    title: str,
+    headers: list[str],
+    rows: list[list[str]],
+    right: set[int],
+    group: bool = False,
+    empty: str = "(none)",
+) -> None:
+    """A titled table after a blank line, or ``empty`` if there are no rows."""
+    print()
+    print(title)
+    if rows:
+        print_table(headers, rows, right, group)
+    else:
+        print(f"  {empty}")
+
+
 def write_json(path: Path, results: Sequence[Any], **header: Any) -> None:
     """Write the raw results (dataclasses or dicts) as JSON; with ``header``
     items, as ``{**header, "results": [...]}``."""
@@ -639,6 +666,44 @@ def write_json(path: Path, results: Sequence[Any], **header: Any) -> None:
     ]
     document: Any = {**header, "results": rows} if header else rows
     path.write_text(json.dumps(document, indent=1, default=str))
+
+
+def add_only_option(
+    parser: argparse.ArgumentParser,
+    flag: str,
+    dest: str,
+    choices: Sequence[str],
+    what: str,
+) -> None:
+    """A repeatable ``flag`` that picks the ``what`` to run (default: all)."""
+    parser.add_argument(
+        flag,
+        dest=dest,
+        action="append",
+        choices=list(choices),
+        help=f"run only this {what} (repeatable)",
+    )
+
+
+def add_clock_options(
+    parser: argparse.ArgumentParser, runner: str, timeout: float, why: str = ""
+) -> None:
+    """``--clock`` (rate by CPU or wall-clock time) and ``--timeout`` (how
+    long one run may take); ``runner`` is what a run's CPU time is of, and
+    ``why`` adds to the reason CPU time is the default."""
+    parser.add_argument(
+        "--clock",
+        choices=["cpu", "wall"],
+        default="cpu",
+        help=f"rate runs by the {runner}'s CPU time (default: steadier when other"
+        f" processes share the CPUs{why}) or by wall-clock time",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=timeout,
+        help=f"seconds one run may take before it is killed (default {timeout:g})",
+    )
 
 
 def add_common_options(parser: argparse.ArgumentParser) -> None:
