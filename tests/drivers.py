@@ -32,7 +32,6 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterable, AsyncIterator, Callable
-from types import TracebackType
 from typing import Any
 
 import aiohttp
@@ -139,12 +138,7 @@ class Stream(ABC):
         """The source's ``with``/``async with``."""
 
     @abstractmethod
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
+    async def __aexit__(self, *exc_info: Any) -> None: ...
 
 
 class Driver(ABC):
@@ -260,13 +254,8 @@ class SyncStream(Stream):
         self.source.__enter__()
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.source.__exit__(exc_type, exc, tb)
+    async def __aexit__(self, *exc_info: Any) -> None:
+        self.source.__exit__(*exc_info)
 
 
 class NotingSession(requests.Session):
@@ -380,13 +369,8 @@ class AsyncStream(Stream):
         await self.source.__aenter__()
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.source.__aexit__(exc_type, exc, tb)
+    async def __aexit__(self, *exc_info: Any) -> None:
+        await self.source.__aexit__(*exc_info)
 
 
 class AsyncDriver(Driver):

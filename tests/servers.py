@@ -44,7 +44,9 @@ of it by HTTP_PROXY or HTTPS_PROXY does.
 Helpers build answers: `status_only` (a status, no stream), `cut_off` (a
 body, then the connection dropped), `split_every` and `split_at` (a body in
 pieces); `numbered_events` writes events ``id: N``/``data: N`` and
-`drop_point` finds where to cut them; `NumberedStream` is a handler that
+`drop_point` finds where to cut them (both are the benchmarks', from
+benchmarks/servers.py, as is `stalled_port`, a port where connecting
+hangs); `NumberedStream` is a handler that
 serves such events, resumes after each request's ``Last-Event-ID`` and drops
 connections as its script of `Step` says.
 """
@@ -57,12 +59,16 @@ import random
 import socket
 import ssl
 import struct
+import sys
 import threading
 import time
 import urllib.parse
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
+from importlib import util as _importlib_util
+from pathlib import Path
+from types import ModuleType
 from typing import BinaryIO, Callable, NamedTuple, Union
 
 __all__ = [
@@ -94,6 +100,27 @@ __all__ = [
     "status_only",
     "unanswered",
 ]
+
+
+def _benchmark_servers() -> ModuleType:
+    """benchmarks/servers.py (standard library only), loaded under a name
+    of its own: the tests cut the same bodies and stall connections the same
+    way as the benchmarks do."""
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "servers.py"
+    spec = _importlib_util.spec_from_file_location("benchmark_servers", path)
+    assert spec is not None and spec.loader is not None
+    module = _importlib_util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # (its dataclasses look themselves up)
+    spec.loader.exec_module(module)
+    return module
+
+
+_bench = _benchmark_servers()
+#: Where `drop_point` can cut a body.
+DROP_KINDS: tuple[str, ...] = _bench.DROP_KINDS
+numbered_events: Callable[..., tuple[bytes, list[int]]] = _bench.numbered_events
+drop_point: Callable[[bytes, list[int], int, str], int] = _bench.drop_point
+stalled_port: Callable[[], contextlib.AbstractContextManager[int]] = _bench.stalled_port
 
 # ---------------------------------------------------------------------------
 # Requests and responses
@@ -775,52 +802,6 @@ def split_at(body: bytes, offsets: Sequence[int]) -> list[bytes]:
     return [body[a:b] for a, b in zip(cuts, cuts[1:])]
 
 
-#: Where `drop_point` can cut a body.
-DROP_KINDS = ("after-headers", "between-events", "mid-line", "mid-event")
-
-
-def numbered_events(
-    first: int, count: int, retry: int | None = 1, padding: bytes = b""
-) -> tuple[bytes, list[int]]:
-    """Events ``first`` to ``first + count - 1`` (``id: N``, ``data: N``, the
-    data followed by ``padding`` if any), preceded by ``retry:`` when given;
-    and the body offset where each event ends."""
-    parts = [] if retry is None else [b"retry: %d\n\n" % retry]
-    ends = []
-    offset = len(parts[0]) if parts else 0
-    for n in range(first, first + count):
-        block = b"id: %d\ndata: %d%s\n\n" % (n, n, padding)
-        parts.append(block)
-        offset += len(block)
-        ends.append(offset)
-    return b"".join(parts), ends
-
-
-def drop_point(body: bytes, ends: list[int], complete: int, kind: str) -> int:
-    """Where to cut ``body`` so that exactly ``complete`` of its events are
-    whole, and what follows is: nothing (``between-events``), part of the
-    next event's ``data`` line (``mid-line``), or the next event's lines
-    without its blank line (``mid-event``).  ``after-headers`` cuts at 0."""
-    if kind == "after-headers":
-        return 0
-    start = ends[complete - 1] if complete else ends[0] - len(_block_at(body, ends, 0))
-    if kind == "between-events":
-        return start
-    if complete >= len(ends):
-        raise ValueError("no event left to cut into")
-    block = _block_at(body, ends, complete)
-    if kind == "mid-line":
-        return start + block.index(b"data: ") + len(b"data: ") + 1
-    if kind == "mid-event":
-        return ends[complete] - 1
-    raise ValueError(f"unknown drop kind {kind!r}")
-
-
-def _block_at(body: bytes, ends: list[int], index: int) -> bytes:
-    start = body.rfind(b"id: ", 0, ends[index] - 1)
-    return body[start : ends[index]]
-
-
 def cut_off(body: bytes, at: int, framing: str = "chunked") -> Response:
     """``body`` up to byte ``at``, then the connection dropped."""
     return Response([body[:at], Close()], framing)
@@ -913,35 +894,6 @@ def random_drops_and_errors(seed: int) -> Callable[[int], Step | Response]:
 # ---------------------------------------------------------------------------
 # Waits that never end: for a connection, for response headers
 # ---------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def stalled_port() -> Iterator[int]:
-    """A port on 127.0.0.1 where a connection is never made: a listening
-    socket that accepts nothing, whose queue is filled first, so that Linux
-    drops each new SYN and a client waits in ``connect`` until its timeout.
-    Yields the port."""
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    queued: list[socket.socket] = []
-    try:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(0)
-        address = listener.getsockname()
-        for _ in range(64):
-            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            queued.append(sock)
-            sock.settimeout(0.2)
-            try:
-                sock.connect(address)
-            except (socket.timeout, OSError):
-                break  # the queue is full: this SYN was dropped
-        else:
-            raise RuntimeError("the listening queue never filled")
-        yield address[1]
-    finally:
-        for sock in queued:
-            sock.close()
-        listener.close()
 
 
 def unanswered(release: threading.Event, timeout: float = 10.0) -> Handler:
