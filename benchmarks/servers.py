@@ -180,7 +180,7 @@ class ThreadedServer:
         reader = conn.makefile("rb")
         try:
             while not self._stopping.is_set():
-                request = _read_request(reader, number)
+                request = read_request(reader, number)
                 if request is None:
                     return
                 with self._lock:
@@ -205,7 +205,8 @@ class ThreadedServer:
                 conn.close()
 
 
-def _read_request(reader: BinaryIO, number: int) -> Request | None:
+def read_request(reader: BinaryIO, number: int) -> Request | None:
+    """The next request on connection ``number`` (None at its end)."""
     readline = reader.readline
     line = readline(65537)
     if not line:
