@@ -279,47 +279,24 @@ class Certificate(NamedTuple):
     key: str
 
 
-class SSEServer:
-    """An HTTP/1.1 server on 127.0.0.1 (a free port), each connection served
-    on a thread of its own; HTTPS with ``ssl_context``.  Leaving the
-    ``with`` block stops it."""
+class _Listening:
+    """What `SSEServer` and `Proxy` share: a listening socket on 127.0.0.1
+    (a free port) whose connections are each served on a thread of their
+    own by ``_serve_connection(conn, number)``, from the ``with`` block's
+    start to its end."""
 
-    def __init__(
-        self,
-        answers: Answers,
-        *,
-        ssl_context: ssl.SSLContext | None = None,
-        io_timeout: float = 10.0,
-    ) -> None:
-        self._answers = answers
-        self._ssl_context = ssl_context
-        self._io_timeout = io_timeout
-        self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._threads: list[threading.Thread] = []
-        self._open: set[socket.socket] = set()
-        self._listener: socket.socket | None = None
-        self._accepter: threading.Thread | None = None
-        #: Every request read, in arrival order.
-        self.requests: list[Request] = []
+    def __init__(self) -> None:
+        self.port = 0
         #: Connections accepted so far.
         self.connections = 0
-        #: Responses finished (written in full, or ended by an action).
-        self.responses_done = 0
-        #: `WaitFor` actions that gave up waiting.
-        self.timeouts = 0
-        #: `HoldOpen` actions that ended because the client hung up.
-        self.hangups = 0
-        self.hung_up = threading.Event()
-        #: Connections the client closed or reset while we were writing.
-        self.client_disconnects = 0
-        #: Exceptions from serving threads, other than the client going away.
-        self.errors: list[BaseException] = []
-        self.port = 0
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()  # set when the ``with`` block ends
+        self._threads: list[threading.Thread] = []  # connections' threads
+        self._open: set[socket.socket] = set()  # sockets to shut at the end
+        self._listener: socket.socket | None = None
+        self._accepter: threading.Thread | None = None
 
-    # -- lifecycle ---------------------------------------------------------
-
-    def __enter__(self) -> SSEServer:
+    def _listen(self) -> None:
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind(("127.0.0.1", 0))
@@ -327,10 +304,11 @@ class SSEServer:
         self._listener = listener
         self.port = listener.getsockname()[1]
         self._accepter = threading.Thread(
-            target=self._accept_loop, name=f"SSEServer:{self.port}", daemon=True
+            target=self._accept_loop,
+            name=f"{type(self).__name__}:{self.port}",
+            daemon=True,
         )
         self._accepter.start()
-        return self
 
     def __exit__(self, *exc_info: object) -> None:
         self._stopping.set()
@@ -348,6 +326,68 @@ class SSEServer:
                 conn.shutdown(socket.SHUT_RDWR)
         for thread in list(self._threads):
             thread.join(5)
+
+    def _start(self, target: Callable[..., None], *args: object) -> threading.Thread:
+        thread = threading.Thread(target=target, args=args, daemon=True)
+        self._threads.append(thread)
+        thread.start()
+        return thread
+
+    def _accept_loop(self) -> None:
+        assert self._listener is not None
+        while not self._stopping.is_set():
+            try:
+                conn, _ = self._listener.accept()
+            except OSError:
+                return
+            if self._stopping.is_set():
+                conn.close()
+                return
+            with self._lock:
+                self.connections += 1
+                number = self.connections
+                self._open.add(conn)
+            self._start(self._serve_connection, conn, number)
+
+    def _serve_connection(self, conn: socket.socket, number: int) -> None:
+        raise NotImplementedError
+
+
+class SSEServer(_Listening):
+    """An HTTP/1.1 server on 127.0.0.1 (a free port), each connection served
+    on a thread of its own; HTTPS with ``ssl_context``.  Leaving the
+    ``with`` block stops it."""
+
+    def __init__(
+        self,
+        answers: Answers,
+        *,
+        ssl_context: ssl.SSLContext | None = None,
+        io_timeout: float = 10.0,
+    ) -> None:
+        super().__init__()
+        self._answers = answers
+        self._ssl_context = ssl_context
+        self._io_timeout = io_timeout
+        #: Every request read, in arrival order.
+        self.requests: list[Request] = []
+        #: Responses finished (written in full, or ended by an action).
+        self.responses_done = 0
+        #: `WaitFor` actions that gave up waiting.
+        self.timeouts = 0
+        #: `HoldOpen` actions that ended because the client hung up.
+        self.hangups = 0
+        self.hung_up = threading.Event()
+        #: Connections the client closed or reset while we were writing.
+        self.client_disconnects = 0
+        #: Exceptions from serving threads, other than the client going away.
+        self.errors: list[BaseException] = []
+
+    # -- lifecycle ---------------------------------------------------------
+
+    def __enter__(self) -> SSEServer:
+        self._listen()
+        return self
 
     @property
     def url(self) -> str:
@@ -370,26 +410,6 @@ class SSEServer:
         return True
 
     # -- serving -----------------------------------------------------------
-
-    def _accept_loop(self) -> None:
-        assert self._listener is not None
-        while not self._stopping.is_set():
-            try:
-                conn, _ = self._listener.accept()
-            except OSError:
-                return
-            if self._stopping.is_set():
-                conn.close()
-                return
-            with self._lock:
-                self.connections += 1
-                number = self.connections
-                self._open.add(conn)
-            thread = threading.Thread(
-                target=self._serve_connection, args=(conn, number), daemon=True
-            )
-            self._threads.append(thread)
-            thread.start()
 
     def _serve_connection(self, conn: socket.socket, number: int) -> None:
         try:
@@ -660,7 +680,7 @@ async def _until_eof(reader: asyncio.StreamReader) -> None:
 # ---------------------------------------------------------------------------
 
 
-class Proxy:
+class Proxy(_Listening):
     """An HTTP proxy on 127.0.0.1 (a free port): a request whose target is a
     whole URL (``GET http://host:port/path``) is forwarded to that host, in
     origin form, without its Proxy-Authorization and with ``Connection:
@@ -674,59 +694,18 @@ class Proxy:
         self.requests: list[Request] = []
         #: Exceptions from serving threads, other than a side going away.
         self.errors: list[BaseException] = []
-        self.port = 0
-        self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._open: set[socket.socket] = set()
-        self._threads: list[threading.Thread] = []
-        self._listener: socket.socket | None = None
+        super().__init__()
 
     def __enter__(self) -> Proxy:
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self._listener.getsockname()[1]
-        self._start(self._accept_loop)
+        self._listen()
         return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._stopping.set()
-        with contextlib.suppress(OSError):  # wakes the blocking accept()
-            socket.create_connection(("127.0.0.1", self.port), 1).close()
-        with self._lock:
-            still_open = list(self._open)
-        for sock in still_open:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-        for thread in list(self._threads):
-            thread.join(5)
-        if self._listener is not None:
-            self._listener.close()
 
     @property
     def url(self) -> str:
         """``http://127.0.0.1:PORT``, for HTTP_PROXY or HTTPS_PROXY."""
         return f"http://127.0.0.1:{self.port}"
 
-    def _start(self, target: Callable[..., None], *args: object) -> threading.Thread:
-        thread = threading.Thread(target=target, args=args, daemon=True)
-        self._threads.append(thread)
-        thread.start()
-        return thread
-
-    def _accept_loop(self) -> None:
-        assert self._listener is not None
-        while True:
-            try:
-                conn, _ = self._listener.accept()
-            except OSError:
-                return
-            if self._stopping.is_set():
-                conn.close()
-                return
-            with self._lock:
-                self._open.add(conn)
-            self._start(self._serve, conn)
-
-    def _serve(self, client: socket.socket) -> None:
+    def _serve_connection(self, client: socket.socket, number: int) -> None:
         upstream = None
         try:
             with client.makefile("rb") as reader:
