@@ -163,6 +163,17 @@ def datas(events: Any) -> list[str]:
     return [event.data for event in events]
 
 
+def waits_after_first(
+    go: threading.Event,
+    pieces: tuple[bytes, bytes] = (b"data: first\n\n", b"data: second\n\n"),
+    **options: Any,
+) -> SSEServer:
+    """A server whose stream sends ``pieces[0]``, waits for ``go`` (or
+    SERVER_WAIT), then sends ``pieces[1]``; ``options`` are the `Response`'s."""
+    script = [pieces[0], WaitFor(go, SERVER_WAIT), pieces[1]]
+    return SSEServer(Response(script, **options))
+
+
 def first_then_rest(client: SSEClient, go: threading.Event) -> tuple[str, list[str]]:
     """The first event's data, got before the server may go on; then the
     rest of the stream's."""
@@ -177,21 +188,6 @@ def first_then_rest(client: SSEClient, go: threading.Event) -> tuple[str, list[s
 # ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("framing", FRAMINGS)
-@pytest.mark.parametrize("client", CLIENTS)
-def test_first_event_arrives_while_server_waits(
-    client: str, framing: str, stack: contextlib.ExitStack
-) -> None:
-    go = threading.Event()
-    script = [b"data: first\n\n", WaitFor(go, SERVER_WAIT), b"data: second\n\n"]
-    with SSEServer(Response(script, framing=framing)) as server:
-        response = CLIENTS[client](server.url, stack)
-        with SSEClient(response) as events:
-            assert first_then_rest(events, go) == ("first", ["second"])
-    assert server.timeouts == 0, "the first event waited for the server to go on"
-    assert server.errors == []
-
-
 def gzip_pieces(*parts: bytes) -> list[bytes]:
     """``parts`` gzip-compressed as one body, cut where each part ends: each
     piece is flushed, so it can be decoded before the next one comes."""
@@ -204,20 +200,29 @@ def gzip_pieces(*parts: bytes) -> list[bytes]:
     return pieces
 
 
+@pytest.mark.parametrize("encoding", ["identity", "gzip"])
 @pytest.mark.parametrize("framing", FRAMINGS)
 @pytest.mark.parametrize("client", CLIENTS)
-def test_gzip_body_is_decoded_as_it_arrives(
-    client: str, framing: str, stack: contextlib.ExitStack
+def test_first_event_arrives_while_server_waits(
+    client: str, framing: str, encoding: str, stack: contextlib.ExitStack
 ) -> None:
+    # A gzip body is decoded as it arrives.
     go = threading.Event()
-    first, second = gzip_pieces(b"data: first\n\n", "data: sécond\n\n".encode())
-    headers = (*EVENT_STREAM, ("Content-Encoding", "gzip"))
-    script = [first, WaitFor(go, SERVER_WAIT), second]
-    with SSEServer(Response(script, framing=framing, headers=headers)) as server:
+    if encoding == "gzip":
+        first, second = gzip_pieces(b"data: first\n\n", "data: sécond\n\n".encode())
+        headers = (*EVENT_STREAM, ("Content-Encoding", "gzip"))
+        expected = ("first", ["sécond"])
+    else:
+        first, second = b"data: first\n\n", b"data: second\n\n"
+        headers = EVENT_STREAM
+        expected = ("first", ["second"])
+    options = {"framing": framing, "headers": headers}
+    with waits_after_first(go, (first, second), **options) as server:
         response = CLIENTS[client](server.url, stack)
         with SSEClient(response) as events:
-            assert first_then_rest(events, go) == ("first", ["sécond"])
-    assert server.timeouts == 0
+            assert first_then_rest(events, go) == expected
+    assert server.timeouts == 0, "the first event waited for the server to go on"
+    assert server.errors == []
 
 
 # CRLF line ends and multi-byte characters, written in pieces cut inside a
@@ -302,8 +307,7 @@ def test_close_closes_the_response_mid_stream(
     client: str, how: str, stack: contextlib.ExitStack
 ) -> None:
     go = threading.Event()
-    script = [b"data: first\n\n", WaitFor(go, SERVER_WAIT), b"data: second\n\n"]
-    with SSEServer(Response(script)) as server:
+    with waits_after_first(go) as server:
         response = CLIENTS[client](server.url, stack)
         assert not is_closed(response)
         if how == "close":
@@ -330,8 +334,7 @@ def test_close_from_another_thread_ends_a_blocked_read(
     # wait here: a close() that waits for the read lets the server give up
     # and send the second event.
     go = threading.Event()
-    script = [b"data: first\n\n", WaitFor(go, SERVER_WAIT), b"data: second\n\n"]
-    with SSEServer(Response(script, framing=framing)) as server:
+    with waits_after_first(go, framing=framing) as server:
         response = CLIENTS[client](server.url, stack, timeout=2 * SERVER_WAIT)
         events = SSEClient(response)
         assert next(events).data == "first"
