@@ -195,10 +195,7 @@ def print_report(
     expected: dict[str, Expected],
     args: argparse.Namespace,
 ) -> None:
-    print()
-    runs = f"; best of {args.repeat} runs by {args.clock} time"
-    print("\n".join(harness.machine_lines(args.load_before, runs)))
-    print(f"ours: {args.ours_desc}")
+    harness.print_run_header(args, f"; best of {args.repeat} runs by {args.clock} time")
     print(
         "server and clients on 127.0.0.1; body framings: event-chunks = chunked,"
         " one HTTP chunk per event; chunked = 64 KiB chunks"

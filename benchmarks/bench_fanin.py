@@ -215,9 +215,7 @@ def row(result: Result, interval: float) -> list[str]:
 
 
 def print_report(results: list[Result], args: argparse.Namespace) -> None:
-    print()
-    print("\n".join(harness.machine_lines(args.load_before)))
-    print(f"ours: {args.ours_desc}")
+    harness.print_run_header(args)
     print(
         f"server: one asyncio process on 127.0.0.1, chunked; every stream gets one"
         f" ~{len(PADDING) + 30}-byte event every {args.interval * 1000:g} ms"

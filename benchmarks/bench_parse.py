@@ -227,14 +227,12 @@ def print_report(
     streams: dict[str, Expected],
     args: argparse.Namespace,
 ) -> None:
-    print()
     runs = f"; best of <= {args.repeat} runs by {args.clock} time"
-    print("\n".join(harness.machine_lines(args.load_before, runs)))
+    harness.print_run_header(args, runs)
     versions: dict[str, str] = {}
     for r in results:
         if r.info and r.impl not in versions:
             versions[r.impl] = f"{r.info['version']} (python {r.info['python']})"
-    print(f"ours: {args.ours_desc}")
     print("Implementations:")
     for name, impl in parse_worker.IMPLS.items():
         if name in args.impls:

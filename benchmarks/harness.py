@@ -13,8 +13,10 @@
 * **Timing**: `round_robin` orders best-of-N runs, the entrants taking turns.
 * **Machine**: `load_average`, `machine_lines`, `peak_rss`, `rss_now`,
   `raise_nofile`.
-* **Report**: `print_table`, `fmt_rate`, `fmt_mib`, `ratio`, `percentile`,
-  `write_json`.
+* **Report**: `print_run_header`, `print_table`, `print_summary`,
+  `fmt_rate`, `fmt_mib`, `ratio`, `percentile`, `write_json`.
+* **Options**: `add_clock_options`, `add_only_option`, `add_common_options`;
+  `prepare_peers` acts on them before a run.
 
 Standard library only: the workers import it too, with whatever python they
 run on (a peer's venv included).
@@ -549,6 +551,14 @@ def machine_lines(load_before: str, extra: str = "") -> list[str]:
         f"CPUs: {os.cpu_count()}; load average before/after: {load_before}"
         f" / {load_average()}{extra}",
     ]
+
+
+def print_run_header(args: argparse.Namespace, runs: str = "") -> None:
+    """A report's head: a blank line, the `machine_lines` (``runs`` says how
+    the runs went) and which sseclient.py was measured (``args.ours_desc``)."""
+    print()
+    print("\n".join(machine_lines(args.load_before, runs)))
+    print(f"ours: {args.ours_desc}")
 
 
 def _status_kib(field: str) -> int | None:
