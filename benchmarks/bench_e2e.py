@@ -206,13 +206,9 @@ def print_report(
         version = versions.get(name, "-")
         print(f"  {name:22} {version:36} {CLIENTS[name].how}")
     print()
-    print("Workloads:")
-    for name, stream in expected.items():
-        print(
-            f"  {name:7} {stream.size / 1e6:7.2f} MB {stream.events:>8} events"
-            f"  {E2E_WORKLOADS[name][0]}"
-        )
-    print()
+    harness.print_workloads(
+        [(n, s.size, s.events, E2E_WORKLOADS[n][0]) for n, s in expected.items()]
+    )
 
     other = "wall" if args.clock == "cpu" else "cpu"
     headers = ["workload", "client", "MB/s", "events/s", "best s", f"{other} s"]

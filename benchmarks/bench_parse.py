@@ -239,14 +239,17 @@ def print_report(
             version = versions.get(name, "UNAVAILABLE")
             print(f"  {name:26} {version:24} {impl.how}")
     print()
-    print("Workloads:")
-    for name, stream in streams.items():
-        w = WORKLOADS[name]
-        print(
-            f"  {name:15} {stream.size / 1e6:7.2f} MB {stream.events:>8} events"
-            f"  {w.chunking:18} {w.description}"
-        )
-    print()
+    harness.print_workloads(
+        [
+            (
+                n,
+                s.size,
+                s.events,
+                f"{WORKLOADS[n].chunking:18} {WORKLOADS[n].description}",
+            )
+            for n, s in streams.items()
+        ]
+    )
 
     headers = [
         "workload",

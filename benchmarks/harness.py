@@ -650,6 +650,18 @@ def print_table(
         print(line(row))
 
 
+def print_workloads(rows: Sequence[tuple[str, int, int, str]]) -> None:
+    """The "Workloads:" list of a report, a line per (name, size in bytes,
+    events, description), and a blank line."""
+    width = max((len(row[0]) for row in rows), default=0)
+    print("Workloads:")
+    for name, size, events, description in rows:
+        print(
+            f"  {name:{width}} {size / 1e6:7.2f} MB {events:>8} events  {description}"
+        )
+    print()
+
+
 def print_summary(
     title: str,
     headers: list[str],

@@ -148,13 +148,7 @@ class ThreadedServer:
 
     def __exit__(self, *exc_info: object) -> None:
         self._stopping.set()
-        with self._lock:
-            open_sockets = list(self._sockets)
-        for sock in open_sockets:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-        for thread in self._threads:
-            thread.join(5)
+        stop_threads(self._lock, self._sockets, self._threads)
         self._listener.close()
 
     def _start(self, target: Callable[..., None], *args: object) -> None:
@@ -203,6 +197,20 @@ class ThreadedServer:
             reader.close()
             with contextlib.suppress(OSError):
                 conn.close()
+
+
+def stop_threads(
+    lock: threading.Lock, sockets: set[socket.socket], threads: list[threading.Thread]
+) -> None:
+    """Shut down ``sockets`` (those open now, under ``lock``), which ends
+    the reads and writes of the ``threads`` serving them; then join those."""
+    with lock:
+        still_open = list(sockets)
+    for sock in still_open:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+    for thread in list(threads):
+        thread.join(5)
 
 
 def read_request(reader: BinaryIO, number: int) -> Request | None:

@@ -104,8 +104,8 @@ __all__ = [
 
 def _benchmark_servers() -> ModuleType:
     """benchmarks/servers.py (standard library only), loaded under a name
-    of its own: the tests cut the same bodies and stall connections the same
-    way as the benchmarks do."""
+    of its own: the tests cut the same bodies, stall connections and stop
+    their servers' threads the same way as the benchmarks do."""
     path = Path(__file__).resolve().parent.parent / "benchmarks" / "servers.py"
     spec = _importlib_util.spec_from_file_location("benchmark_servers", path)
     assert spec is not None and spec.loader is not None
@@ -319,13 +319,7 @@ class _Listening:
             self._accepter.join(5)
         if self._listener is not None:
             self._listener.close()
-        with self._lock:
-            still_open = list(self._open)
-        for conn in still_open:
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
-        for thread in list(self._threads):
-            thread.join(5)
+        _bench.stop_threads(self._lock, self._open, self._threads)
 
     def _start(self, target: Callable[..., None], *args: object) -> threading.Thread:
         thread = threading.Thread(target=target, args=args, daemon=True)
