@@ -32,6 +32,7 @@ from typing import Any, Callable
 import pytest
 import requests
 import urllib3
+from processes import run_captured
 from servers import EVENT_STREAM, Close, Pause, Response, SSEServer, WaitFor, split_at
 
 from sseclient import NotStreamingWarning, SSEClient, SSEError
@@ -507,13 +508,7 @@ def test_module_does_not_import_http_libraries() -> None:
 
 def run_fresh_python(code: str) -> subprocess.CompletedProcess[str]:
     """Run ``code`` in a new interpreter, from the repository's root."""
-    return subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    return run_captured([sys.executable, "-c", code], cwd=ROOT)
 
 
 # ---------------------------------------------------------------------------
