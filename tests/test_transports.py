@@ -160,6 +160,12 @@ def stack() -> Iterator[contextlib.ExitStack]:
         yield stack
 
 
+@pytest.fixture
+def go() -> threading.Event:
+    """The test's go-ahead to the server (or writer) that waits for it."""
+    return threading.Event()
+
+
 def datas(events: Any) -> list[str]:
     return [event.data for event in events]
 
@@ -205,10 +211,13 @@ def gzip_pieces(*parts: bytes) -> list[bytes]:
 @pytest.mark.parametrize("framing", FRAMINGS)
 @pytest.mark.parametrize("client", CLIENTS)
 def test_first_event_arrives_while_server_waits(
-    client: str, framing: str, encoding: str, stack: contextlib.ExitStack
+    client: str,
+    framing: str,
+    encoding: str,
+    go: threading.Event,
+    stack: contextlib.ExitStack,
 ) -> None:
     # A gzip body is decoded as it arrives.
-    go = threading.Event()
     if encoding == "gzip":
         first, second = gzip_pieces(b"data: first\n\n", "data: sécond\n\n".encode())
         headers = (*EVENT_STREAM, ("Content-Encoding", "gzip"))
@@ -305,9 +314,8 @@ def test_chunked_body_cut_short_raises_the_clients_error(
 @pytest.mark.parametrize("how", ["close", "with"])
 @pytest.mark.parametrize("client", CLIENTS)
 def test_close_closes_the_response_mid_stream(
-    client: str, how: str, stack: contextlib.ExitStack
+    client: str, how: str, go: threading.Event, stack: contextlib.ExitStack
 ) -> None:
-    go = threading.Event()
     with waits_after_first(go) as server:
         response = CLIENTS[client](server.url, stack)
         assert not is_closed(response)
@@ -326,7 +334,7 @@ def test_close_closes_the_response_mid_stream(
 @pytest.mark.parametrize("framing", ["chunked", "close"])
 @pytest.mark.parametrize("client", CLIENTS)
 def test_close_from_another_thread_ends_a_blocked_read(
-    client: str, framing: str, stack: contextlib.ExitStack
+    client: str, framing: str, go: threading.Event, stack: contextlib.ExitStack
 ) -> None:
     # One thread is blocked in a read when another calls close(): close()
     # must not wait for that read, nor fail ("generator already executing"),
@@ -334,7 +342,6 @@ def test_close_from_another_thread_ends_a_blocked_read(
     # still waiting.  The client's read timeout is longer than the server's
     # wait here: a close() that waits for the read lets the server give up
     # and send the second event.
-    go = threading.Event()
     with waits_after_first(go, framing=framing) as server:
         response = CLIENTS[client](server.url, stack, timeout=2 * SERVER_WAIT)
         events = SSEClient(response)
@@ -446,10 +453,11 @@ def test_http_client_unknown_content_encoding_is_an_error(
 
 
 @pytest.mark.parametrize("buffering", [-1, 0], ids=["BufferedReader", "SocketIO"])
-def test_socket_file_first_event_while_writer_waits(buffering: int) -> None:
+def test_socket_file_first_event_while_writer_waits(
+    buffering: int, go: threading.Event
+) -> None:
     ours, theirs = socket.socketpair()
     ours.settimeout(TIMEOUT)
-    go = threading.Event()
 
     def write() -> None:
         with theirs:
