@@ -339,6 +339,9 @@ EVENT_CASES = cases(
 # id: last event ID, NUL rule, persistence, id-only blocks.
 # --------------------------------------------------------------------------
 
+#: The events of a stream whose second event comes after an empty id.
+EMPTIED = [E("a", id="1"), E("b", id="")]
+
 ID_CASES = cases(
     "id",
     ("set", b"id: 1\ndata: x\n\n", [E("x", id="1")], "1"),
@@ -355,23 +358,10 @@ ID_CASES = cases(
         [E("a", id="1"), E("b", id="2")],
         "2",
     ),
-    (
-        "no-colon-sets-empty",
-        b"id: 1\ndata: a\n\nid\ndata: b\n\n",
-        [E("a", id="1"), E("b", id="")],
-        "",
-    ),
-    (
-        "colon-sets-empty",
-        b"id: 1\ndata: a\n\nid:\ndata: b\n\n",
-        [E("a", id="1"), E("b", id="")],
-        "",
-    ),
-    (
-        "space-sets-empty",
-        b"id: 1\ndata: a\n\nid: \ndata: b\n\n",
-        [E("a", id="1"), E("b", id="")],
-        "",
+    # An empty id, written three ways, empties the last event ID.
+    *(
+        (f"{way}-sets-empty", b"id: 1\ndata: a\n\n%s\ndata: b\n\n" % line, EMPTIED, "")
+        for way, line in [("no-colon", b"id"), ("colon", b"id:"), ("space", b"id: ")]
     ),
     ("empty-first", b"id:\ndata: x\n\n", [E("x", id="")], ""),
     (
