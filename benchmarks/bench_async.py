@@ -10,8 +10,9 @@ after a ``gc.collect()``, the implementations taking turns; the table shows
 the best of ``--repeat`` runs and checks every run's event count.
 
 It needs ``httpx`` and ``httpx-sse`` (``httpx2`` adds a row).  If the python
-that runs it lacks them, it runs itself again with the httpx-sse venv that
-``setup_peers.py`` builds.  Our ``sseclient.py`` is copied from the
+that runs it lacks them, it runs itself again with the httpx-sse venv of
+``setup_peers.py``, which it builds first if it is missing (unless
+``--no-setup``).  Our ``sseclient.py`` is copied from the
 repository root at the start, and the report says which version it is.
 """
 
@@ -25,7 +26,7 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,8 @@ from workloads import PARSE_WORKLOADS, cut  # noqa: E402
 
 HEADERS = {"content-type": "text/event-stream"}
 
-Driver = Callable[[list[bytes]], Awaitable[int]]
+#: What is timed: the events of one parse of the chunks, as an async iterator.
+Driver = Callable[[list[bytes]], AsyncIterator[Any]]
 
 
 async def chunks_of(chunks: list[bytes]) -> AsyncIterator[bytes]:
@@ -53,25 +55,30 @@ async def count(events: AsyncIterator[Any]) -> int:
     return n
 
 
+def httpx_response(chunks: list[bytes]) -> Any:
+    """An ``httpx.Response`` whose body is ``chunks``, from an async generator
+    (with its request, which our checks of the response read)."""
+    import httpx
+
+    request = httpx.Request("GET", "http://bench.invalid/")
+    content = chunks_of(chunks)
+    return httpx.Response(200, headers=HEADERS, content=content, request=request)
+
+
+# The driver factories import their library when they are chosen, outside
+# the timed runs.
+
+
 def ours() -> Driver:
     from sseclient import AsyncSSEClient
 
-    async def drive(chunks: list[bytes]) -> int:
-        return await count(AsyncSSEClient(chunks_of(chunks)).events())
-
-    return drive
+    return lambda chunks: AsyncSSEClient(chunks_of(chunks)).events()
 
 
 def ours_response() -> Driver:
-    import httpx
-
     from sseclient import AsyncSSEClient
 
-    async def drive(chunks: list[bytes]) -> int:
-        response = httpx.Response(200, headers=HEADERS, content=chunks_of(chunks))
-        return await count(AsyncSSEClient(response).events())
-
-    return drive
+    return lambda chunks: AsyncSSEClient(httpx_response(chunks)).events()
 
 
 class TextResponse:
@@ -99,36 +106,28 @@ class TextResponse:
 def httpx_sse() -> Driver:
     from httpx_sse import EventSource
 
-    async def drive(chunks: list[bytes]) -> int:
-        return await count(EventSource(TextResponse(chunks)).aiter_sse())  # type: ignore[arg-type]
-
-    return drive
+    return lambda chunks: EventSource(TextResponse(chunks)).aiter_sse()  # type: ignore[arg-type]
 
 
 def httpx_sse_response() -> Driver:
-    import httpx
     from httpx_sse import EventSource
 
-    async def drive(chunks: list[bytes]) -> int:
-        response = httpx.Response(200, headers=HEADERS, content=chunks_of(chunks))
-        return await count(EventSource(response).aiter_sse())
-
-    return drive
+    return lambda chunks: EventSource(httpx_response(chunks)).aiter_sse()
 
 
 def httpx2_response() -> Driver:
     import httpx2
 
-    async def drive(chunks: list[bytes]) -> int:
+    def events(chunks: list[bytes]) -> AsyncIterator[Any]:
         request = httpx2.Request("GET", "http://bench.invalid/")
         response = httpx2.Response(
             200, headers=HEADERS, content=chunks_of(chunks), request=request
         )
         # Its default 1 MiB event limit would stop the `big` workload.
         source = httpx2.EventSource(response, max_event_size=None)
-        return await count(source.__aiter__())
+        return source.__aiter__()
 
-    return drive
+    return events
 
 
 #: name: (driver factory, what is timed)
@@ -186,7 +185,7 @@ async def best_times(
     for entrant in harness.round_robin(entrants, repeat, budget):
         gc.collect()
         start = time.perf_counter()
-        events = await entrant.drive(chunks)
+        events = await count(entrant.drive(chunks))
         seconds = time.perf_counter() - start
         if events != expected:
             raise RuntimeError(f"{entrant.name}: {events} events, not {expected}")
@@ -194,8 +193,11 @@ async def best_times(
     return {e.name: (min(e.wall), len(e.wall)) for e in entrants}
 
 
-def rerun_in_peer_venv() -> None:
-    """Run this script again with the httpx-sse venv's python, if it has one."""
+def rerun_in_peer_venv(setup: bool) -> None:
+    """Run this script again with the httpx-sse venv's python, built first
+    if ``setup`` is true and it is missing."""
+    if setup:
+        harness.ensure_peers(["httpx-sse"])
     python = harness.peer_python("httpx-sse")
     if python is None or Path(sys.executable) == python:
         sys.exit(
@@ -250,9 +252,12 @@ def main() -> None:
     )
     parser.add_argument("--workload", action="append", choices=PARSE_WORKLOADS)
     parser.add_argument("--impl", action="append", choices=IMPLS)
+    parser.add_argument(
+        "--no-setup", action="store_true", help="do not create the httpx-sse venv"
+    )
     args = parser.parse_args()
     if importlib.util.find_spec("httpx_sse") is None:
-        rerun_in_peer_venv()
+        rerun_in_peer_venv(not args.no_setup)
     with tempfile.TemporaryDirectory(prefix="sse-bench-") as tmp:
         ours_dir, args.ours_desc = harness.snapshot_ours(Path(tmp))
         harness.load_ours(ours_dir)

@@ -195,10 +195,7 @@ def print_report(
     expected: dict[str, Expected],
     args: argparse.Namespace,
 ) -> None:
-    print()
-    runs = f"; best of {args.repeat} runs by {args.clock} time"
-    print("\n".join(harness.machine_lines(args.load_before, runs)))
-    print(f"ours: {args.ours_desc}")
+    harness.print_run_header(args, f"; best of {args.repeat} runs by {args.clock} time")
     print(
         "server and clients on 127.0.0.1; body framings: event-chunks = chunked,"
         " one HTTP chunk per event; chunked = 64 KiB chunks"
@@ -209,13 +206,9 @@ def print_report(
         version = versions.get(name, "-")
         print(f"  {name:22} {version:36} {CLIENTS[name].how}")
     print()
-    print("Workloads:")
-    for name, stream in expected.items():
-        print(
-            f"  {name:7} {stream.size / 1e6:7.2f} MB {stream.events:>8} events"
-            f"  {E2E_WORKLOADS[name][0]}"
-        )
-    print()
+    harness.print_workloads(
+        [(n, s.size, s.events, E2E_WORKLOADS[n][0]) for n, s in expected.items()]
+    )
 
     other = "wall" if args.clock == "cpu" else "cpu"
     headers = ["workload", "client", "MB/s", "events/s", "best s", f"{other} s"]
@@ -295,12 +288,9 @@ def print_report(
         " socket's.  x best peer: rate / the fastest peer's (a client whose"
         " events or data were WRONG is left out)."
     )
-    print()
-    print("Ratios:")
-    if summary:
-        print_table(["workload", "what", "ratio"], summary, right={2}, group=True)
-    else:
-        print("  (none)")
+    harness.print_summary(
+        "Ratios:", ["workload", "what", "ratio"], summary, right={2}, group=True
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -317,19 +307,12 @@ def parse_args() -> argparse.Namespace:
         "--events", type=int, help="events per workload (default 300,000)"
     )
     parser.add_argument("--repeat", type=int, default=3, help="best of N (default 3)")
-    parser.add_argument(
-        "--clock",
-        choices=["cpu", "wall"],
-        default="cpu",
-        help="rate runs by the client's CPU time (default: steadier when other"
-        " processes share the CPUs; the server is ~10x faster than any client,"
-        " so a client hardly waits for it) or by wall-clock time",
-    )
-    parser.add_argument(
-        "--timeout",
-        type=float,
-        default=120.0,
-        help="seconds one run may take before it is killed (default 120)",
+    harness.add_clock_options(
+        parser,
+        "client",
+        timeout=120.0,
+        why="; the server is ~10x faster than any client, so a client hardly"
+        " waits for it",
     )
     parser.add_argument(
         "--framing",
@@ -340,20 +323,10 @@ def parse_args() -> argparse.Namespace:
         " and chunked): event-chunks = one HTTP chunk per event, chunked = 64 KiB"
         " chunks, close = no length, the server closes, length = Content-Length",
     )
-    parser.add_argument(
-        "--workload",
-        dest="workloads",
-        action="append",
-        choices=list(E2E_WORKLOADS),
-        help="run only this workload (repeatable)",
+    harness.add_only_option(
+        parser, "--workload", "workloads", E2E_WORKLOADS, "workload"
     )
-    parser.add_argument(
-        "--client",
-        dest="clients",
-        action="append",
-        choices=list(CLIENTS),
-        help="run only this client (repeatable)",
-    )
+    harness.add_only_option(parser, "--client", "clients", CLIENTS, "client")
     parser.add_argument(
         "--ours-python",
         help="python that runs ours and the raw floor, with requests, urllib3,"
@@ -375,12 +348,8 @@ def main() -> int:
     if args.serve:
         serve(Path(args.serve[0]), args.serve[1])
         return 0
-    args.load_before = harness.load_average()
     started = time.monotonic()
-    venvs = sorted({v for c in args.clients if (v := CLIENTS[c].venv)})
-    if not args.no_setup:
-        harness.ensure_peers(venvs)
-    args.ours_python = harness.transports_python(args.ours_python, not args.no_setup)
+    harness.prepare_peers(args, (CLIENTS[c].venv for c in args.clients))
 
     results: list[Result] = []
     expected: dict[str, Expected] = {}

@@ -215,9 +215,7 @@ def row(result: Result, interval: float) -> list[str]:
 
 
 def print_report(results: list[Result], args: argparse.Namespace) -> None:
-    print()
-    print("\n".join(harness.machine_lines(args.load_before)))
-    print(f"ours: {args.ours_desc}")
+    harness.print_run_header(args)
     print(
         f"server: one asyncio process on 127.0.0.1, chunked; every stream gets one"
         f" ~{len(PADDING) + 30}-byte event every {args.interval * 1000:g} ms"
@@ -270,13 +268,7 @@ def parse_args() -> argparse.Namespace:
         help="seconds to wait for every stream's first event (60); the window"
         " is measured with the streams connected by then",
     )
-    parser.add_argument(
-        "--client",
-        dest="clients",
-        action="append",
-        choices=list(CLIENTS),
-        help="run only this client (repeatable)",
-    )
+    harness.add_only_option(parser, "--client", "clients", CLIENTS, "client")
     parser.add_argument(
         "--ours-python",
         help="python with httpx and aiohttp for ours (default: this one if it"
@@ -299,12 +291,8 @@ def main() -> int:
     if args.serve is not None:
         serve(args.serve)
         return 0
-    args.load_before = harness.load_average()
     started = time.monotonic()
-    venvs = sorted({v for c in args.clients if (v := CLIENTS[c].venv)})
-    if not args.no_setup:
-        harness.ensure_peers(venvs)
-    args.ours_python = harness.transports_python(args.ours_python, not args.no_setup)
+    harness.prepare_peers(args, (CLIENTS[c].venv for c in args.clients))
     harness.raise_nofile(65536)  # passed on to the workers
 
     results: list[Result] = []

@@ -227,28 +227,29 @@ def print_report(
     streams: dict[str, Expected],
     args: argparse.Namespace,
 ) -> None:
-    print()
     runs = f"; best of <= {args.repeat} runs by {args.clock} time"
-    print("\n".join(harness.machine_lines(args.load_before, runs)))
+    harness.print_run_header(args, runs)
     versions: dict[str, str] = {}
     for r in results:
         if r.info and r.impl not in versions:
             versions[r.impl] = f"{r.info['version']} (python {r.info['python']})"
-    print(f"ours: {args.ours_desc}")
     print("Implementations:")
     for name, impl in parse_worker.IMPLS.items():
         if name in args.impls:
             version = versions.get(name, "UNAVAILABLE")
             print(f"  {name:26} {version:24} {impl.how}")
     print()
-    print("Workloads:")
-    for name, stream in streams.items():
-        w = WORKLOADS[name]
-        print(
-            f"  {name:15} {stream.size / 1e6:7.2f} MB {stream.events:>8} events"
-            f"  {w.chunking:18} {w.description}"
-        )
-    print()
+    harness.print_workloads(
+        [
+            (
+                n,
+                s.size,
+                s.events,
+                f"{WORKLOADS[n].chunking:18} {WORKLOADS[n].description}",
+            )
+            for n, s in streams.items()
+        ]
+    )
 
     headers = [
         "workload",
@@ -317,12 +318,13 @@ def print_report(
         " of one untimed parse.  RSS+ MiB: growth of the worker's peak RSS over"
         " the loaded input.\nx best peer: rate / the fastest peer's rate."
     )
-    print()
-    print("ours / best peer (best variant of ours vs the fastest peer):")
-    if summary:
-        print_table(["workload", "ours", "best peer", "ratio"], summary, right={3})
-    else:
-        print("  (no result for ours)")
+    harness.print_summary(
+        "ours / best peer (best variant of ours vs the fastest peer):",
+        ["workload", "ours", "best peer", "ratio"],
+        summary,
+        right={3},
+        empty="(no result for ours)",
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -342,19 +344,7 @@ def parse_args() -> argparse.Namespace:
         default=8.0,
         help="stop repeating once a worker's timed runs reach ~this many seconds",
     )
-    parser.add_argument(
-        "--clock",
-        choices=["cpu", "wall"],
-        default="cpu",
-        help="rate runs by the worker's CPU time (default: steadier when other"
-        " processes share the CPUs) or by wall-clock time",
-    )
-    parser.add_argument(
-        "--timeout",
-        type=float,
-        default=60.0,
-        help="seconds a single run may take before it is killed (default 60)",
-    )
+    harness.add_clock_options(parser, "worker", timeout=60.0)
     parser.add_argument(
         "--check-limit",
         type=float,
@@ -367,29 +357,16 @@ def parse_args() -> argparse.Namespace:
         default=2.5,
         help="check without tracemalloc if the best timed run took longer (2.5)",
     )
-    parser.add_argument(
-        "--workload",
-        dest="workloads",
-        action="append",
-        choices=list(WORKLOADS),
-        help="run only this workload (repeatable)",
-    )
-    parser.add_argument(
-        "--impl",
-        dest="impls",
-        action="append",
-        choices=list(parse_worker.IMPLS),
-        help="run only this implementation (repeatable)",
+    harness.add_only_option(parser, "--workload", "workloads", WORKLOADS, "workload")
+    harness.add_only_option(
+        parser, "--impl", "impls", parse_worker.IMPLS, "implementation"
     )
     parser.add_argument(
         "--ours-python",
         default=sys.executable,
         help="python that runs our sseclient.py (default: this one)",
     )
-    parser.add_argument(
-        "--no-setup", action="store_true", help="do not create missing peer venvs"
-    )
-    parser.add_argument("--json", type=Path, help="also write raw results here")
+    harness.add_common_options(parser)
     args = parser.parse_args()
     args.workloads = args.workloads or list(WORKLOADS)
     args.impls = args.impls or list(parse_worker.IMPLS)

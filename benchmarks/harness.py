@@ -13,8 +13,10 @@
 * **Timing**: `round_robin` orders best-of-N runs, the entrants taking turns.
 * **Machine**: `load_average`, `machine_lines`, `peak_rss`, `rss_now`,
   `raise_nofile`.
-* **Report**: `print_table`, `fmt_rate`, `fmt_mib`, `ratio`, `percentile`,
-  `write_json`.
+* **Report**: `print_run_header`, `print_table`, `print_summary`,
+  `fmt_rate`, `fmt_mib`, `ratio`, `percentile`, `write_json`.
+* **Options**: `add_clock_options`, `add_only_option`, `add_common_options`;
+  `prepare_peers` acts on them before a run.
 
 Standard library only: the workers import it too, with whatever python they
 run on (a peer's venv included).
@@ -36,7 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -186,6 +188,16 @@ def has_modules(python: str, modules: Sequence[str]) -> bool:
         return subprocess.run([python, "-c", code], timeout=60).returncode == 0
     except (OSError, subprocess.SubprocessError):
         return False
+
+
+def prepare_peers(args: argparse.Namespace, venvs: Iterable[str | None]) -> None:
+    """Before a run that drives ours over the HTTP libraries: note the load,
+    build the ``venvs`` the chosen clients need (None: no venv; unless
+    ``--no-setup``) and set ``args.ours_python`` (see `transports_python`)."""
+    args.load_before = load_average()
+    if not args.no_setup:
+        ensure_peers(sorted({venv for venv in venvs if venv}))
+    args.ours_python = transports_python(args.ours_python, not args.no_setup)
 
 
 def transports_python(requested: str | None, setup: bool) -> str | None:
@@ -541,6 +553,14 @@ def machine_lines(load_before: str, extra: str = "") -> list[str]:
     ]
 
 
+def print_run_header(args: argparse.Namespace, runs: str = "") -> None:
+    """A report's head: a blank line, the `machine_lines` (``runs`` says how
+    the runs went) and which sseclient.py was measured (``args.ours_desc``)."""
+    print()
+    print("\n".join(machine_lines(args.load_before, runs)))
+    print(f"ours: {args.ours_desc}")
+
+
 def _status_kib(field: str) -> int | None:
     try:
         with open("/proc/self/status") as f:
@@ -630,6 +650,35 @@ def print_table(
         print(line(row))
 
 
+def print_workloads(rows: Sequence[tuple[str, int, int, str]]) -> None:
+    """The "Workloads:" list of a report, a line per (name, size in bytes,
+    events, description), and a blank line."""
+    width = max((len(row[0]) for row in rows), default=0)
+    print("Workloads:")
+    for name, size, events, description in rows:
+        print(
+            f"  {name:{width}} {size / 1e6:7.2f} MB {events:>8} events  {description}"
+        )
+    print()
+
+
+def print_summary(
+    title: str,
+    headers: list[str],
+    rows: list[list[str]],
+    right: set[int],
+    group: bool = False,
+    empty: str = "(none)",
+) -> None:
+    """A titled table after a blank line, or ``empty`` if there are no rows."""
+    print()
+    print(title)
+    if rows:
+        print_table(headers, rows, right, group)
+    else:
+        print(f"  {empty}")
+
+
 def write_json(path: Path, results: Sequence[Any], **header: Any) -> None:
     """Write the raw results (dataclasses or dicts) as JSON; with ``header``
     items, as ``{**header, "results": [...]}``."""
@@ -639,6 +688,44 @@ def write_json(path: Path, results: Sequence[Any], **header: Any) -> None:
     ]
     document: Any = {**header, "results": rows} if header else rows
     path.write_text(json.dumps(document, indent=1, default=str))
+
+
+def add_only_option(
+    parser: argparse.ArgumentParser,
+    flag: str,
+    dest: str,
+    choices: Sequence[str],
+    what: str,
+) -> None:
+    """A repeatable ``flag`` that picks the ``what`` to run (default: all)."""
+    parser.add_argument(
+        flag,
+        dest=dest,
+        action="append",
+        choices=list(choices),
+        help=f"run only this {what} (repeatable)",
+    )
+
+
+def add_clock_options(
+    parser: argparse.ArgumentParser, runner: str, timeout: float, why: str = ""
+) -> None:
+    """``--clock`` (rate by CPU or wall-clock time) and ``--timeout`` (how
+    long one run may take); ``runner`` is what a run's CPU time is of, and
+    ``why`` adds to the reason CPU time is the default."""
+    parser.add_argument(
+        "--clock",
+        choices=["cpu", "wall"],
+        default="cpu",
+        help=f"rate runs by the {runner}'s CPU time (default: steadier when other"
+        f" processes share the CPUs{why}) or by wall-clock time",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=timeout,
+        help=f"seconds one run may take before it is killed (default {timeout:g})",
+    )
 
 
 def add_common_options(parser: argparse.ArgumentParser) -> None:

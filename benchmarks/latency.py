@@ -39,6 +39,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))
 
 import harness  # noqa: E402
+from servers import read_request  # noqa: E402
 
 FRAMINGS = ("chunked", "close")
 OURS = ("requests", "urllib3", "http.client", "httpx")
@@ -58,12 +59,9 @@ def serve_one(
     conn, _ = listener.accept()
     with conn:
         conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        request = b""
-        while b"\r\n\r\n" not in request:
-            data = conn.recv(65536)
-            if not data:
+        with conn.makefile("rb") as reader:
+            if read_request(reader, 1) is None:
                 return
-            request += data
         framing_header = (
             b"Transfer-Encoding: chunked"
             if framing == "chunked"

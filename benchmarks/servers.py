@@ -15,7 +15,9 @@ where to cut the connection (``drop_at``), or a whole response made ahead
 Each connection is served on a thread of its own and kept alive between
 responses (unless a reply closes it).  `numbered_events` and `drop_point`
 make the bodies of ``soak.py``: ``id: N`` / ``data: N`` events, cut at a
-chosen kind of place.
+chosen kind of place.  For ``close_latency.py``, a reply can hold its
+connection open after its body (``hold``), `unanswered` makes a handler that
+sends nothing back, and `stalled_port` a port where connecting hangs.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import BinaryIO
@@ -59,7 +61,9 @@ class Reply:
     ``drop_at`` the connection is closed after that many body bytes, so that
     a chunked body is left unterminated and a ``close`` one looks complete.
     ``prepared``, if given, is the whole response, head and framed body,
-    sent as it is; the connection is closed after it.
+    sent as it is; the connection is closed after it.  With ``hold``, the
+    body is followed by nothing (a chunked one is left unterminated) and the
+    connection is held open ``hold`` seconds, or until the server stops.
     """
 
     status: int = 200
@@ -69,6 +73,7 @@ class Reply:
     drop_at: int | None = None
     chunk_size: int = 65536
     prepared: bytes | None = None
+    hold: float | None = None
 
     def encode(self) -> bytes:
         """The response as it goes on the wire (cut at ``drop_at``)."""
@@ -85,7 +90,7 @@ class Reply:
                 pieces[-1] = pieces[-1][:-2]  # (what follows the last event)
                 pieces = [p for p in pieces if p]
             payload = b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in pieces)
-            if self.drop_at is None:
+            if self.drop_at is None and self.hold is None:
                 payload += b"0\r\n\r\n"
         elif self.framing == "close":
             head.append("Connection: close")
@@ -100,14 +105,21 @@ class Reply:
     @property
     def keeps_connection(self) -> bool:
         return (
-            self.prepared is None and self.drop_at is None and self.framing != "close"
+            self.prepared is None
+            and self.drop_at is None
+            and self.hold is None
+            and self.framing != "close"
         )
+
+
+#: What a `ThreadedServer` calls to answer a request.
+Handler = Callable[[Request], Reply]
 
 
 class ThreadedServer:
     """An HTTP/1.1 server on 127.0.0.1 (a free port) for a ``with`` block."""
 
-    def __init__(self, handler: Callable[[Request], Reply]) -> None:
+    def __init__(self, handler: Handler) -> None:
         self.handler = handler
         self.port = 0
         #: Requests served so far.
@@ -136,13 +148,7 @@ class ThreadedServer:
 
     def __exit__(self, *exc_info: object) -> None:
         self._stopping.set()
-        with self._lock:
-            open_sockets = list(self._sockets)
-        for sock in open_sockets:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-        for thread in self._threads:
-            thread.join(5)
+        stop_threads(self._lock, self._sockets, self._threads)
         self._listener.close()
 
     def _start(self, target: Callable[..., None], *args: object) -> None:
@@ -168,7 +174,7 @@ class ThreadedServer:
         reader = conn.makefile("rb")
         try:
             while not self._stopping.is_set():
-                request = _read_request(reader, number)
+                request = read_request(reader, number)
                 if request is None:
                     return
                 with self._lock:
@@ -179,6 +185,8 @@ class ThreadedServer:
                     self.errors.append(exc)
                     return
                 conn.sendall(reply.prepared or reply.encode())
+                if reply.hold is not None:
+                    self._stopping.wait(reply.hold)
                 if not reply.keeps_connection:
                     return
         except (OSError, ValueError):
@@ -191,7 +199,22 @@ class ThreadedServer:
                 conn.close()
 
 
-def _read_request(reader: BinaryIO, number: int) -> Request | None:
+def stop_threads(
+    lock: threading.Lock, sockets: set[socket.socket], threads: list[threading.Thread]
+) -> None:
+    """Shut down ``sockets`` (those open now, under ``lock``), which ends
+    the reads and writes of the ``threads`` serving them; then join those."""
+    with lock:
+        still_open = list(sockets)
+    for sock in still_open:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+    for thread in list(threads):
+        thread.join(5)
+
+
+def read_request(reader: BinaryIO, number: int) -> Request | None:
+    """The next request on connection ``number`` (None at its end)."""
     readline = reader.readline
     line = readline(65537)
     if not line:
@@ -242,3 +265,43 @@ def drop_point(body: bytes, ends: list[int], complete: int, kind: str) -> int:
     if kind == "mid-event":
         return ends[complete] - 1
     raise ValueError(f"unknown drop kind {kind!r}")
+
+
+def unanswered(release: threading.Event, timeout: float = 60.0) -> Handler:
+    """A handler that answers nothing, not even the headers, until
+    ``release`` is set (or ``timeout`` passes); then 204."""
+
+    def handler(request: Request) -> Reply:
+        release.wait(timeout)
+        return Reply(status=204, headers=(), framing="length")
+
+    return handler
+
+
+@contextlib.contextmanager
+def stalled_port() -> Iterator[int]:
+    """A port on 127.0.0.1 where a connection is never made: a listening
+    socket that accepts nothing, whose queue is filled first, so that Linux
+    drops each new SYN and a client waits in ``connect`` until its timeout.
+    Yields the port."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    queued: list[socket.socket] = []
+    try:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        address = listener.getsockname()
+        for _ in range(64):
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            queued.append(sock)
+            sock.settimeout(0.2)
+            try:
+                sock.connect(address)
+            except OSError:  # socket.timeout included
+                break  # the queue is full: this SYN was dropped
+        else:
+            raise RuntimeError("the listening queue never filled")
+        yield address[1]
+    finally:
+        for sock in queued:
+            sock.close()
+        listener.close()

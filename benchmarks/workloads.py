@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -125,22 +125,28 @@ TOKENS = [
 ]
 
 
+def json_stream(objects: Iterable[object], head: str = "") -> Stream:
+    """One event per object: ``head`` (its ``{i}`` the event's index), then
+    a ``data:`` line holding the object as compact JSON (non-ASCII kept)."""
+    parts: list[str] = []
+    chars = 0
+    for i, obj in enumerate(objects):
+        payload = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+        chars += len(payload)
+        parts.append(f"{head.format(i=i)}data: {payload}\n\n")
+    return Stream("".join(parts).encode(), len(parts), chars)
+
+
 def llm_stream(events: int, seed: int) -> Stream:
     """LLM token stream: one small JSON ``data:`` line per event (the
     ``choices[].delta`` of OpenAI's chat completion chunks, ~70 bytes)."""
     rng = random.Random(seed)
-    parts: list[str] = []
-    chars = 0
-    for i in range(events):
+
+    def chunk(i: int) -> object:
         delta = {"content": "".join(rng.choices(TOKENS, k=rng.randint(1, 3)))}
-        payload = json.dumps(
-            {"id": f"chatcmpl-{i // 500}", "choices": [{"delta": delta}]},
-            ensure_ascii=False,
-            separators=(",", ":"),
-        )
-        chars += len(payload)
-        parts.append(f"data: {payload}\n\n")
-    return Stream("".join(parts).encode(), events, chars)
+        return {"id": f"chatcmpl-{i // 500}", "choices": [{"delta": delta}]}
+
+    return json_stream(chunk(i) for i in range(events))
 
 
 def chat_completion_stream(events: int, seed: int) -> Stream:
@@ -148,54 +154,44 @@ def chat_completion_stream(events: int, seed: int) -> Stream:
     ``data:`` line per event holding a whole ``chat.completion.chunk``
     object (~240 bytes), in the field order that API uses."""
     rng = random.Random(seed)
-    parts: list[str] = []
-    chars = 0
-    for i in range(events):
+
+    def chunk(i: int) -> object:
         content = "".join(rng.choices(TOKENS, k=rng.randint(1, 3)))
-        payload = json.dumps(
-            {
-                "id": f"chatcmpl-B{i // 500:09d}xQ3vTnK8aLmZ0pRwYs",
-                "object": "chat.completion.chunk",
-                "created": 1730000000 + i // 500,
-                "model": "gpt-4o-mini-2024-07-18",
-                "system_fingerprint": "fp_0ba0d124f1",
-                "choices": [
-                    {
-                        "index": 0,
-                        "delta": {"content": content},
-                        "logprobs": None,
-                        "finish_reason": None,
-                    }
-                ],
-            },
-            ensure_ascii=False,
-            separators=(",", ":"),
-        )
-        chars += len(payload)
-        parts.append(f"data: {payload}\n\n")
-    return Stream("".join(parts).encode(), events, chars)
+        return {
+            "id": f"chatcmpl-B{i // 500:09d}xQ3vTnK8aLmZ0pRwYs",
+            "object": "chat.completion.chunk",
+            "created": 1730000000 + i // 500,
+            "model": "gpt-4o-mini-2024-07-18",
+            "system_fingerprint": "fp_0ba0d124f1",
+            "choices": [
+                {
+                    "index": 0,
+                    "delta": {"content": content},
+                    "logprobs": None,
+                    "finish_reason": None,
+                }
+            ],
+        }
+
+    return json_stream(chunk(i) for i in range(events))
 
 
 def fields_stream(events: int, seed: int) -> Stream:
     """``id: N`` / ``event: update`` / ``data: {json}`` events (~110 bytes)."""
     rng = random.Random(seed)
     symbols = ["AAPL", "GOOG", "MSFT", "NVDA", "TSLA", "AMZN"]
-    parts: list[str] = []
-    chars = 0
-    for i in range(events):
-        payload = json.dumps(
-            {
-                "seq": i,
-                "symbol": rng.choice(symbols),
-                "price": round(rng.uniform(10, 1000), 2),
-                "qty": rng.randint(1, 5000),
-                "side": rng.choice(["buy", "sell"]),
-            },
-            separators=(",", ":"),
-        )
-        chars += len(payload)
-        parts.append(f"id: {i}\nevent: update\ndata: {payload}\n\n")
-    return Stream("".join(parts).encode(), events, chars)
+
+    def quote(i: int) -> object:
+        return {
+            "seq": i,
+            "symbol": rng.choice(symbols),
+            "price": round(rng.uniform(10, 1000), 2),
+            "qty": rng.randint(1, 5000),
+            "side": rng.choice(["buy", "sell"]),
+        }
+
+    head = "id: {i}\nevent: update\n"
+    return json_stream((quote(i) for i in range(events)), head)
 
 
 def make_llm(scale: float) -> Stream:

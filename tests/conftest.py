@@ -2,7 +2,8 @@
 
 Helpers that are not fixtures live in plain modules: `servers` (the test
 servers and the bodies they send), `drivers` (connect/aconnect scenarios run
-once per driver) and `stream_files` (the stream files in tests/streams/).
+once per driver), `stream_files` (the stream files in tests/streams/) and
+`processes` (commands run to their end).
 """
 
 from __future__ import annotations

@@ -19,8 +19,9 @@ So a sync close "from another thread" and an async close "from another task"
 are one step of the scenario, `Stream.close`, while
 `Stream.read_in_background` reads on a thread or in a task.
 
-Also here, for any test that reads streams: `FAST` (options for quick
-reconnection), `numbers`, `eventually` and `collect`.
+Also here, for any test that reads streams: `STRICT` (the marks of a
+module whose tests fail on any warning or loop error), `FAST` (options for
+quick reconnection), `numbers`, `eventually` and `collect`.
 """
 
 from __future__ import annotations
@@ -32,16 +33,20 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterable, AsyncIterator, Callable
-from types import TracebackType
 from typing import Any
 
 import aiohttp
 import httpx
+import pytest
 import requests
 
 import sseclient
 from sseclient import Event
 
+#: ``pytestmark`` of a module whose tests fail on any warning, and on
+#: anything reported to the event loop's exception handler (the
+#: ``loop_errors`` fixture of conftest.py).
+STRICT = [pytest.mark.filterwarnings("error"), pytest.mark.usefixtures("loop_errors")]
 # Fast reconnection for tests: 1 ms, and a backoff capped at 5 ms.
 FAST: dict[str, Any] = {"retry": 1, "max_retry_delay": 5}
 #: How long a step may take before a test counts it as hung.
@@ -139,12 +144,7 @@ class Stream(ABC):
         """The source's ``with``/``async with``."""
 
     @abstractmethod
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
+    async def __aexit__(self, *exc_info: Any) -> None: ...
 
 
 class Driver(ABC):
@@ -240,12 +240,9 @@ class SyncStream(Stream):
     async def next(self) -> Event:
         return next(self.source)
 
-    async def _events(self) -> AsyncIterator[Event]:
+    async def __aiter__(self) -> AsyncIterator[Event]:
         for event in self.source:
             yield event
-
-    def __aiter__(self) -> AsyncIterator[Event]:
-        return self._events()
 
     async def close(self) -> None:
         self.source.close()
@@ -260,13 +257,8 @@ class SyncStream(Stream):
         self.source.__enter__()
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.source.__exit__(exc_type, exc, tb)
+    async def __aexit__(self, *exc_info: Any) -> None:
+        self.source.__exit__(*exc_info)
 
 
 class NotingSession(requests.Session):
@@ -380,13 +372,8 @@ class AsyncStream(Stream):
         await self.source.__aenter__()
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.source.__aexit__(exc_type, exc, tb)
+    async def __aexit__(self, *exc_info: Any) -> None:
+        await self.source.__aexit__(*exc_info)
 
 
 class AsyncDriver(Driver):

@@ -44,7 +44,9 @@ of it by HTTP_PROXY or HTTPS_PROXY does.
 Helpers build answers: `status_only` (a status, no stream), `cut_off` (a
 body, then the connection dropped), `split_every` and `split_at` (a body in
 pieces); `numbered_events` writes events ``id: N``/``data: N`` and
-`drop_point` finds where to cut them; `NumberedStream` is a handler that
+`drop_point` finds where to cut them (both are the benchmarks', from
+benchmarks/servers.py, as is `stalled_port`, a port where connecting
+hangs); `NumberedStream` is a handler that
 serves such events, resumes after each request's ``Last-Event-ID`` and drops
 connections as its script of `Step` says.
 """
@@ -57,12 +59,16 @@ import random
 import socket
 import ssl
 import struct
+import sys
 import threading
 import time
 import urllib.parse
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
+from importlib import util as _importlib_util
+from pathlib import Path
+from types import ModuleType
 from typing import BinaryIO, Callable, NamedTuple, Union
 
 __all__ = [
@@ -94,6 +100,27 @@ __all__ = [
     "status_only",
     "unanswered",
 ]
+
+
+def _benchmark_servers() -> ModuleType:
+    """benchmarks/servers.py (standard library only), loaded under a name
+    of its own: the tests cut the same bodies, stall connections and stop
+    their servers' threads the same way as the benchmarks do."""
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "servers.py"
+    spec = _importlib_util.spec_from_file_location("benchmark_servers", path)
+    assert spec is not None and spec.loader is not None
+    module = _importlib_util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # (its dataclasses look themselves up)
+    spec.loader.exec_module(module)
+    return module
+
+
+_bench = _benchmark_servers()
+#: Where `drop_point` can cut a body.
+DROP_KINDS: tuple[str, ...] = _bench.DROP_KINDS
+numbered_events: Callable[..., tuple[bytes, list[int]]] = _bench.numbered_events
+drop_point: Callable[[bytes, list[int], int, str], int] = _bench.drop_point
+stalled_port: Callable[[], contextlib.AbstractContextManager[int]] = _bench.stalled_port
 
 # ---------------------------------------------------------------------------
 # Requests and responses
@@ -252,7 +279,75 @@ class Certificate(NamedTuple):
     key: str
 
 
-class SSEServer:
+class _Listening:
+    """What `SSEServer` and `Proxy` share: a listening socket on 127.0.0.1
+    (a free port) whose connections are each served on a thread of their
+    own by ``_serve_connection(conn, number)``, from the ``with`` block's
+    start to its end."""
+
+    def __init__(self) -> None:
+        self.port = 0
+        #: Connections accepted so far.
+        self.connections = 0
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()  # set when the ``with`` block ends
+        self._threads: list[threading.Thread] = []  # connections' threads
+        self._open: set[socket.socket] = set()  # sockets to shut at the end
+        self._listener: socket.socket | None = None
+        self._accepter: threading.Thread | None = None
+
+    def _listen(self) -> None:
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(64)
+        self._listener = listener
+        self.port = listener.getsockname()[1]
+        self._accepter = threading.Thread(
+            target=self._accept_loop,
+            name=f"{type(self).__name__}:{self.port}",
+            daemon=True,
+        )
+        self._accepter.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stopping.set()
+        if self._accepter is not None:
+            # Wake the blocking accept() with a connection of our own.
+            with contextlib.suppress(OSError):
+                socket.create_connection(("127.0.0.1", self.port), 1).close()
+            self._accepter.join(5)
+        if self._listener is not None:
+            self._listener.close()
+        _bench.stop_threads(self._lock, self._open, self._threads)
+
+    def _start(self, target: Callable[..., None], *args: object) -> threading.Thread:
+        thread = threading.Thread(target=target, args=args, daemon=True)
+        self._threads.append(thread)
+        thread.start()
+        return thread
+
+    def _accept_loop(self) -> None:
+        assert self._listener is not None
+        while not self._stopping.is_set():
+            try:
+                conn, _ = self._listener.accept()
+            except OSError:
+                return
+            if self._stopping.is_set():
+                conn.close()
+                return
+            with self._lock:
+                self.connections += 1
+                number = self.connections
+                self._open.add(conn)
+            self._start(self._serve_connection, conn, number)
+
+    def _serve_connection(self, conn: socket.socket, number: int) -> None:
+        raise NotImplementedError
+
+
+class SSEServer(_Listening):
     """An HTTP/1.1 server on 127.0.0.1 (a free port), each connection served
     on a thread of its own; HTTPS with ``ssl_context``.  Leaving the
     ``with`` block stops it."""
@@ -264,19 +359,12 @@ class SSEServer:
         ssl_context: ssl.SSLContext | None = None,
         io_timeout: float = 10.0,
     ) -> None:
+        super().__init__()
         self._answers = answers
         self._ssl_context = ssl_context
         self._io_timeout = io_timeout
-        self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._threads: list[threading.Thread] = []
-        self._open: set[socket.socket] = set()
-        self._listener: socket.socket | None = None
-        self._accepter: threading.Thread | None = None
         #: Every request read, in arrival order.
         self.requests: list[Request] = []
-        #: Connections accepted so far.
-        self.connections = 0
         #: Responses finished (written in full, or ended by an action).
         self.responses_done = 0
         #: `WaitFor` actions that gave up waiting.
@@ -288,39 +376,12 @@ class SSEServer:
         self.client_disconnects = 0
         #: Exceptions from serving threads, other than the client going away.
         self.errors: list[BaseException] = []
-        self.port = 0
 
     # -- lifecycle ---------------------------------------------------------
 
     def __enter__(self) -> SSEServer:
-        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(64)
-        self._listener = listener
-        self.port = listener.getsockname()[1]
-        self._accepter = threading.Thread(
-            target=self._accept_loop, name=f"SSEServer:{self.port}", daemon=True
-        )
-        self._accepter.start()
+        self._listen()
         return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._stopping.set()
-        if self._accepter is not None:
-            # Wake the blocking accept() with a connection of our own.
-            with contextlib.suppress(OSError):
-                socket.create_connection(("127.0.0.1", self.port), 1).close()
-            self._accepter.join(5)
-        if self._listener is not None:
-            self._listener.close()
-        with self._lock:
-            still_open = list(self._open)
-        for conn in still_open:
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
-        for thread in list(self._threads):
-            thread.join(5)
 
     @property
     def url(self) -> str:
@@ -343,26 +404,6 @@ class SSEServer:
         return True
 
     # -- serving -----------------------------------------------------------
-
-    def _accept_loop(self) -> None:
-        assert self._listener is not None
-        while not self._stopping.is_set():
-            try:
-                conn, _ = self._listener.accept()
-            except OSError:
-                return
-            if self._stopping.is_set():
-                conn.close()
-                return
-            with self._lock:
-                self.connections += 1
-                number = self.connections
-                self._open.add(conn)
-            thread = threading.Thread(
-                target=self._serve_connection, args=(conn, number), daemon=True
-            )
-            self._threads.append(thread)
-            thread.start()
 
     def _serve_connection(self, conn: socket.socket, number: int) -> None:
         try:
@@ -633,7 +674,7 @@ async def _until_eof(reader: asyncio.StreamReader) -> None:
 # ---------------------------------------------------------------------------
 
 
-class Proxy:
+class Proxy(_Listening):
     """An HTTP proxy on 127.0.0.1 (a free port): a request whose target is a
     whole URL (``GET http://host:port/path``) is forwarded to that host, in
     origin form, without its Proxy-Authorization and with ``Connection:
@@ -647,59 +688,18 @@ class Proxy:
         self.requests: list[Request] = []
         #: Exceptions from serving threads, other than a side going away.
         self.errors: list[BaseException] = []
-        self.port = 0
-        self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._open: set[socket.socket] = set()
-        self._threads: list[threading.Thread] = []
-        self._listener: socket.socket | None = None
+        super().__init__()
 
     def __enter__(self) -> Proxy:
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self._listener.getsockname()[1]
-        self._start(self._accept_loop)
+        self._listen()
         return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._stopping.set()
-        with contextlib.suppress(OSError):  # wakes the blocking accept()
-            socket.create_connection(("127.0.0.1", self.port), 1).close()
-        with self._lock:
-            still_open = list(self._open)
-        for sock in still_open:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-        for thread in list(self._threads):
-            thread.join(5)
-        if self._listener is not None:
-            self._listener.close()
 
     @property
     def url(self) -> str:
         """``http://127.0.0.1:PORT``, for HTTP_PROXY or HTTPS_PROXY."""
         return f"http://127.0.0.1:{self.port}"
 
-    def _start(self, target: Callable[..., None], *args: object) -> threading.Thread:
-        thread = threading.Thread(target=target, args=args, daemon=True)
-        self._threads.append(thread)
-        thread.start()
-        return thread
-
-    def _accept_loop(self) -> None:
-        assert self._listener is not None
-        while True:
-            try:
-                conn, _ = self._listener.accept()
-            except OSError:
-                return
-            if self._stopping.is_set():
-                conn.close()
-                return
-            with self._lock:
-                self._open.add(conn)
-            self._start(self._serve, conn)
-
-    def _serve(self, client: socket.socket) -> None:
+    def _serve_connection(self, client: socket.socket, number: int) -> None:
         upstream = None
         try:
             with client.makefile("rb") as reader:
@@ -773,52 +773,6 @@ def split_at(body: bytes, offsets: Sequence[int]) -> list[bytes]:
     """``body`` cut at each offset (sorted, deduplicated, ends dropped)."""
     cuts = [0, *sorted({o for o in offsets if 0 < o < len(body)}), len(body)]
     return [body[a:b] for a, b in zip(cuts, cuts[1:])]
-
-
-#: Where `drop_point` can cut a body.
-DROP_KINDS = ("after-headers", "between-events", "mid-line", "mid-event")
-
-
-def numbered_events(
-    first: int, count: int, retry: int | None = 1, padding: bytes = b""
-) -> tuple[bytes, list[int]]:
-    """Events ``first`` to ``first + count - 1`` (``id: N``, ``data: N``, the
-    data followed by ``padding`` if any), preceded by ``retry:`` when given;
-    and the body offset where each event ends."""
-    parts = [] if retry is None else [b"retry: %d\n\n" % retry]
-    ends = []
-    offset = len(parts[0]) if parts else 0
-    for n in range(first, first + count):
-        block = b"id: %d\ndata: %d%s\n\n" % (n, n, padding)
-        parts.append(block)
-        offset += len(block)
-        ends.append(offset)
-    return b"".join(parts), ends
-
-
-def drop_point(body: bytes, ends: list[int], complete: int, kind: str) -> int:
-    """Where to cut ``body`` so that exactly ``complete`` of its events are
-    whole, and what follows is: nothing (``between-events``), part of the
-    next event's ``data`` line (``mid-line``), or the next event's lines
-    without its blank line (``mid-event``).  ``after-headers`` cuts at 0."""
-    if kind == "after-headers":
-        return 0
-    start = ends[complete - 1] if complete else ends[0] - len(_block_at(body, ends, 0))
-    if kind == "between-events":
-        return start
-    if complete >= len(ends):
-        raise ValueError("no event left to cut into")
-    block = _block_at(body, ends, complete)
-    if kind == "mid-line":
-        return start + block.index(b"data: ") + len(b"data: ") + 1
-    if kind == "mid-event":
-        return ends[complete] - 1
-    raise ValueError(f"unknown drop kind {kind!r}")
-
-
-def _block_at(body: bytes, ends: list[int], index: int) -> bytes:
-    start = body.rfind(b"id: ", 0, ends[index] - 1)
-    return body[start : ends[index]]
 
 
 def cut_off(body: bytes, at: int, framing: str = "chunked") -> Response:
@@ -913,35 +867,6 @@ def random_drops_and_errors(seed: int) -> Callable[[int], Step | Response]:
 # ---------------------------------------------------------------------------
 # Waits that never end: for a connection, for response headers
 # ---------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def stalled_port() -> Iterator[int]:
-    """A port on 127.0.0.1 where a connection is never made: a listening
-    socket that accepts nothing, whose queue is filled first, so that Linux
-    drops each new SYN and a client waits in ``connect`` until its timeout.
-    Yields the port."""
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    queued: list[socket.socket] = []
-    try:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(0)
-        address = listener.getsockname()
-        for _ in range(64):
-            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            queued.append(sock)
-            sock.settimeout(0.2)
-            try:
-                sock.connect(address)
-            except (socket.timeout, OSError):
-                break  # the queue is full: this SYN was dropped
-        else:
-            raise RuntimeError("the listening queue never filled")
-        yield address[1]
-    finally:
-        for sock in queued:
-            sock.close()
-        listener.close()
 
 
 def unanswered(release: threading.Event, timeout: float = 10.0) -> Handler:

@@ -18,16 +18,13 @@ from typing import Any
 
 import aiohttp
 import pytest
-from drivers import FAST, collect
+from drivers import FAST, STRICT, collect
 from servers import AsyncSSEServer, HoldOpen, Response, SSEServer, WaitFor
 
 import sseclient
 from sseclient import AsyncEventSource, Event, aconnect
 
-pytestmark = [
-    pytest.mark.filterwarnings("error"),
-    pytest.mark.usefixtures("loop_errors"),
-]
+pytestmark = STRICT
 
 ROOT = Path(__file__).resolve().parent.parent
 

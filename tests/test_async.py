@@ -21,15 +21,12 @@ from typing import Any
 import aiohttp
 import httpx
 import pytest
-from drivers import collect
+from drivers import STRICT, collect
 from servers import AsyncSSEServer, Close, HoldOpen, Response, WaitFor
 
 from sseclient import AsyncSSEClient, Event, EventTooLarge
 
-pytestmark = [
-    pytest.mark.filterwarnings("error"),
-    pytest.mark.usefixtures("loop_errors"),
-]
+pytestmark = STRICT
 
 HAVE_HTTPX2 = importlib.util.find_spec("httpx2") is not None
 
@@ -369,12 +366,9 @@ class Chunks:
         self.chunks = chunks
         self.closed = False
 
-    async def _gen(self) -> AsyncIterator[bytes]:
+    async def __aiter__(self) -> AsyncIterator[bytes]:
         for chunk in self.chunks:
             yield chunk
-
-    def __aiter__(self) -> AsyncIterator[bytes]:
-        return self._gen()
 
     async def aclose(self) -> None:
         self.closed = True

@@ -189,15 +189,9 @@ def test_event_filter(server: HTTPServer) -> None:
 
 def test_headers_and_last_event_id_reach_the_server(server: HTTPServer) -> None:
     url = serve_stream_then_204(server)
-    result = run_cli(
-        "-H",
-        "Authorization: Bearer s3cret",
-        "--header",
-        "X-Trace:  abc ",
-        "--last-event-id",
-        "41",
-        url,
-    )
+    auth = ("-H", "Authorization: Bearer s3cret")
+    trace = ("--header", "X-Trace:  abc ")
+    result = run_cli(*auth, *trace, "--last-event-id", "41", url)
     assert result.returncode == 0
     first, second = requests_seen(server)
     assert first.method == "GET"
@@ -221,16 +215,8 @@ def test_post_with_json_body(server: HTTPServer) -> None:
 
 def test_method_and_plain_body(server: HTTPServer) -> None:
     url = serve_stream_then_204(server)
-    result = run_cli(
-        "--no-reconnect",
-        "-X",
-        "put",
-        "--data",
-        "a=1",
-        "-H",
-        "Content-Type: text/plain",
-        url,
-    )
+    plain = ("-H", "Content-Type: text/plain")
+    result = run_cli("--no-reconnect", "-X", "put", "--data", "a=1", *plain, url)
     assert result.returncode == 0
     [request] = requests_seen(server)
     assert (request.method, request.get_data()) == ("PUT", b"a=1")

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from drivers import FAST, Driver, eventually, numbers
+from drivers import FAST, STRICT, Driver, eventually, numbers
 from servers import (
     NO_CONTENT,
     HoldOpen,
@@ -37,10 +37,7 @@ from servers import (
 import sseclient
 from sseclient import RetriesExhausted
 
-pytestmark = [
-    pytest.mark.filterwarnings("error"),
-    pytest.mark.usefixtures("loop_errors"),
-]
+pytestmark = STRICT
 
 #: Waits far longer than a test: a connect or read timeout, a reconnection time.
 LONG = {"timeout": (60, 60), "retry": 3_600_000}

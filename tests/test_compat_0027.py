@@ -19,10 +19,8 @@ from typing import Any
 import pytest
 import requests
 from servers import (
-    EVENT_STREAM,
     HoldOpen,
     NumberedStream,
-    Request,
     Response,
     SSEServer,
     Step,
@@ -278,10 +276,7 @@ def test_importing_sseclient_imports_no_http_library() -> None:
 
 
 def test_0027_arguments_after_the_first_request(recorded_get: RecordedGet) -> None:
-    def handler(request: Request) -> Response:
-        return Response([b"data: x\n\n"], headers=EVENT_STREAM)
-
-    with SSEServer(handler) as server:
+    with SSEServer(Response([b"data: x\n\n"])) as server:
         client = SSEClient(server.url, "41", 2000, None, 51, timeout=5)
         [(_, kwargs)] = recorded_get.calls
         assert kwargs["timeout"] == 5

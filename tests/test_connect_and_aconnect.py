@@ -23,7 +23,7 @@ import zlib
 from typing import Any
 
 import pytest
-from drivers import FAST, Driver, eventually, numbers
+from drivers import FAST, STRICT, Driver, eventually, numbers
 from servers import (
     DROP_KINDS,
     EVENT_STREAM,
@@ -49,10 +49,7 @@ from sseclient import (
     RetriesExhausted,
 )
 
-pytestmark = [
-    pytest.mark.filterwarnings("error"),
-    pytest.mark.usefixtures("loop_errors"),
-]
+pytestmark = STRICT
 
 
 # ---------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from processes import run_captured
 
 pytest.importorskip("hatchling", reason="the build backend is in the test extra")
 
@@ -54,15 +55,7 @@ def run(
 ) -> subprocess.CompletedProcess[str]:
     # No PYTHONPATH or MYPYPATH: only what is installed may be found.
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "MYPYPATH")}
-    result = subprocess.run(
-        [str(a) for a in args],
-        cwd=cwd,
-        env=env,
-        input=input,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-    )
+    result = run_captured(args, TIMEOUT, cwd=cwd, env=env, input=input)
     if check:
         assert result.returncode == 0, result.stdout + result.stderr
     return result
@@ -142,6 +135,7 @@ def test_sdist_has_the_tests_and_their_data(installed: Installed) -> None:
     missing = tests - names
     assert not missing
     expected = {"sseclient.py", "hatch_build.py", "pyproject.toml", "tox.ini"}
+    expected.add("benchmarks/servers.py")  # tests/servers.py loads it
     assert expected | {"README.md", "LICENSE"} <= names
 
 

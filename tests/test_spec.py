@@ -98,14 +98,20 @@ def iter_all(chunks):
     return got, p.last_event_id, p.retry
 
 
-def cases(*items):
-    """pytest.param list from (id, data, events[, last_event_id[, retry]])."""
+#: Every case of the tables below, for `test_stream`.
+ALL_CASES = []
+
+
+def cases(group, *items):
+    """pytest.param list from (id, data, events[, last_event_id[, retry]]),
+    each id prefixed with ``group``; they join ALL_CASES."""
     params = []
     for item in items:
         name, data, events, *rest = item
         last_id = rest[0] if len(rest) > 0 else None
         retry = rest[1] if len(rest) > 1 else None
-        params.append(pytest.param(data, events, last_id, retry, id=name))
+        params.append(pytest.param(data, events, last_id, retry, id=f"{group}-{name}"))
+    ALL_CASES.extend(params)
     return params
 
 
@@ -117,6 +123,7 @@ ARGS = "data, events, last_event_id, retry"
 # --------------------------------------------------------------------------
 
 UTF8_CASES = cases(
+    "decoding",
     ("ascii", b"data: hello\n\n", [E("hello")]),
     (
         "multibyte-2-3-4",
@@ -159,11 +166,6 @@ UTF8_CASES = cases(
 )
 
 
-@pytest.mark.parametrize(ARGS, UTF8_CASES)
-def test_decoding(data, events, last_event_id, retry):
-    check_stream(data, events, last_event_id, retry)
-
-
 # --------------------------------------------------------------------------
 # Line endings: CRLF, LF, CR. Nothing else.
 # --------------------------------------------------------------------------
@@ -171,6 +173,7 @@ def test_decoding(data, events, last_event_id, retry):
 ODD_CHARS = "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 
 LINE_CASES = cases(
+    "line_endings",
     ("lf", b"data: a\n\n", [E("a")]),
     ("crlf", b"data: a\r\n\r\n", [E("a")]),
     ("cr", b"data: a\r\r", [E("a")]),
@@ -221,16 +224,12 @@ LINE_CASES = cases(
 )
 
 
-@pytest.mark.parametrize(ARGS, LINE_CASES)
-def test_line_endings(data, events, last_event_id, retry):
-    check_stream(data, events, last_event_id, retry)
-
-
 # --------------------------------------------------------------------------
 # Comments, field/value split, leading space, no colon, case, unknown.
 # --------------------------------------------------------------------------
 
 FIELD_CASES = cases(
+    "fields",
     ("comment-ignored", b": comment\ndata: x\n\n", [E("x")]),
     ("comment-only-block", b": hi\n\n", []),
     ("empty-comment", b":\n\n", []),
@@ -274,16 +273,12 @@ FIELD_CASES = cases(
 )
 
 
-@pytest.mark.parametrize(ARGS, FIELD_CASES)
-def test_fields(data, events, last_event_id, retry):
-    check_stream(data, events, last_event_id, retry)
-
-
 # --------------------------------------------------------------------------
 # data: buffer, trailing LF removal, dispatch on blank line.
 # --------------------------------------------------------------------------
 
 DATA_CASES = cases(
+    "data",
     ("single", b"data: a\n\n", [E("a")]),
     ("multi-line", b"data: a\ndata: b\ndata: c\n\n", [E("a\nb\nc")]),
     ("empty-data-dispatches", b"data:\n\n", [E("")]),
@@ -307,16 +302,12 @@ DATA_CASES = cases(
 )
 
 
-@pytest.mark.parametrize(ARGS, DATA_CASES)
-def test_data(data, events, last_event_id, retry):
-    check_stream(data, events, last_event_id, retry)
-
-
 # --------------------------------------------------------------------------
 # event: type, default "message", reset after every blank line.
 # --------------------------------------------------------------------------
 
 EVENT_CASES = cases(
+    "event_type",
     ("set", b"event: foo\ndata: x\n\n", [E("x", "foo")]),
     ("empty-means-message", b"event:\ndata: x\n\n", [E("x")]),
     ("empty-with-space", b"event: \ndata: x\n\n", [E("x")]),
@@ -344,16 +335,15 @@ EVENT_CASES = cases(
 )
 
 
-@pytest.mark.parametrize(ARGS, EVENT_CASES)
-def test_event_type(data, events, last_event_id, retry):
-    check_stream(data, events, last_event_id, retry)
-
-
 # --------------------------------------------------------------------------
 # id: last event ID, NUL rule, persistence, id-only blocks.
 # --------------------------------------------------------------------------
 
+#: The events of a stream whose second event comes after an empty id.
+EMPTIED = [E("a", id="1"), E("b", id="")]
+
 ID_CASES = cases(
+    "id",
     ("set", b"id: 1\ndata: x\n\n", [E("x", id="1")], "1"),
     ("never-set", b"data: x\n\n", [E("x")], None),
     (
@@ -368,23 +358,10 @@ ID_CASES = cases(
         [E("a", id="1"), E("b", id="2")],
         "2",
     ),
-    (
-        "no-colon-sets-empty",
-        b"id: 1\ndata: a\n\nid\ndata: b\n\n",
-        [E("a", id="1"), E("b", id="")],
-        "",
-    ),
-    (
-        "colon-sets-empty",
-        b"id: 1\ndata: a\n\nid:\ndata: b\n\n",
-        [E("a", id="1"), E("b", id="")],
-        "",
-    ),
-    (
-        "space-sets-empty",
-        b"id: 1\ndata: a\n\nid: \ndata: b\n\n",
-        [E("a", id="1"), E("b", id="")],
-        "",
+    # An empty id, written three ways, empties the last event ID.
+    *(
+        (f"{way}-sets-empty", b"id: 1\ndata: a\n\n%s\ndata: b\n\n" % line, EMPTIED, "")
+        for way, line in [("no-colon", b"id"), ("colon", b"id:"), ("space", b"id: ")]
     ),
     ("empty-first", b"id:\ndata: x\n\n", [E("x", id="")], ""),
     (
@@ -415,16 +392,12 @@ ID_CASES = cases(
 )
 
 
-@pytest.mark.parametrize(ARGS, ID_CASES)
-def test_id(data, events, last_event_id, retry):
-    check_stream(data, events, last_event_id, retry)
-
-
 # --------------------------------------------------------------------------
 # retry: only non-empty all-ASCII-digit values.
 # --------------------------------------------------------------------------
 
 RETRY_CASES = cases(
+    "retry",
     ("valid", b"retry: 1000\ndata: x\n\n", [E("x", retry=1000)], None, 1000),
     ("valid-no-space", b"retry:1000\ndata: x\n\n", [E("x", retry=1000)], None, 1000),
     ("zero", b"retry: 0\ndata: x\n\n", [E("x", retry=0)], None, 0),
@@ -500,16 +473,12 @@ RETRY_CASES = cases(
 )
 
 
-@pytest.mark.parametrize(ARGS, RETRY_CASES)
-def test_retry(data, events, last_event_id, retry):
-    check_stream(data, events, last_event_id, retry)
-
-
 # --------------------------------------------------------------------------
 # End of stream: the unfinished event is discarded.
 # --------------------------------------------------------------------------
 
 EOF_CASES = cases(
+    "end_of_stream",
     ("no-blank-line", b"data: a\n", []),
     ("no-terminator", b"data: a", []),
     ("cr-only", b"data: a\r", []),
@@ -523,8 +492,11 @@ EOF_CASES = cases(
 )
 
 
-@pytest.mark.parametrize(ARGS, EOF_CASES)
-def test_end_of_stream(data, events, last_event_id, retry):
+@pytest.mark.parametrize(ARGS, ALL_CASES)
+def test_stream(data, events, last_event_id, retry):
+    """Each table's streams give the events, last event ID and retry they
+    list (the tables above: decoding, line endings, fields, data, event
+    type, id, retry, end of stream)."""
     check_stream(data, events, last_event_id, retry)
 
 

@@ -22,6 +22,7 @@ from typing import Any, Literal
 import pytest
 import requests
 from drivers import FAST, HANG, numbers
+from processes import run_captured
 from servers import (
     Certificate,
     NumberedStream,
@@ -130,13 +131,8 @@ def test_connect_reconnects_where_requests_cannot_be_imported(
 ) -> None:
     stream = NumberedStream(6, lambda n: Step(2, "mid-event"))
     with SSEServer(stream) as server:
-        result = subprocess.run(
-            [sys.executable, "-c", READ_A_STREAM, server.url],
-            env=without_requests,
-            capture_output=True,
-            text=True,
-            timeout=TIMEOUT,
-        )
+        command = [sys.executable, "-c", READ_A_STREAM, server.url]
+        result = run_captured(command, TIMEOUT, env=without_requests)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == "requests: cannot be imported"
@@ -150,13 +146,8 @@ def test_connect_reconnects_where_requests_cannot_be_imported(
 def test_the_demo_runs_where_requests_cannot_be_imported(
     without_requests: dict[str, str],
 ) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "sseclient", "--demo", "--max-events", "3"],
-        env=without_requests,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-    )
+    command = [sys.executable, "-m", "sseclient", "--demo", "--max-events", "3"]
+    result = run_captured(command, TIMEOUT, env=without_requests)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[::2] == [
         "message id=1",

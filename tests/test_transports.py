@@ -32,6 +32,7 @@ from typing import Any, Callable
 import pytest
 import requests
 import urllib3
+from processes import run_captured
 from servers import EVENT_STREAM, Close, Pause, Response, SSEServer, WaitFor, split_at
 
 from sseclient import NotStreamingWarning, SSEClient, SSEError
@@ -172,8 +173,25 @@ def stack() -> Iterator[contextlib.ExitStack]:
         yield stack
 
 
+@pytest.fixture
+def go() -> threading.Event:
+    """The test's go-ahead to the server (or writer) that waits for it."""
+    return threading.Event()
+
+
 def datas(events: Any) -> list[str]:
     return [event.data for event in events]
+
+
+def waits_after_first(
+    go: threading.Event,
+    pieces: tuple[bytes, bytes] = (b"data: first\n\n", b"data: second\n\n"),
+    **options: Any,
+) -> SSEServer:
+    """A server whose stream sends ``pieces[0]``, waits for ``go`` (or
+    SERVER_WAIT), then sends ``pieces[1]``; ``options`` are the `Response`'s."""
+    script = [pieces[0], WaitFor(go, SERVER_WAIT), pieces[1]]
+    return SSEServer(Response(script, **options))
 
 
 def first_then_rest(client: SSEClient, go: threading.Event) -> tuple[str, list[str]]:
@@ -190,21 +208,6 @@ def first_then_rest(client: SSEClient, go: threading.Event) -> tuple[str, list[s
 # ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("framing", FRAMINGS)
-@pytest.mark.parametrize("client", CLIENTS)
-def test_first_event_arrives_while_server_waits(
-    client: str, framing: str, stack: contextlib.ExitStack
-) -> None:
-    go = threading.Event()
-    script = [b"data: first\n\n", WaitFor(go, SERVER_WAIT), b"data: second\n\n"]
-    with SSEServer(Response(script, framing=framing)) as server:
-        response = CLIENTS[client](server.url, stack)
-        with SSEClient(response) as events:
-            assert first_then_rest(events, go) == ("first", ["second"])
-    assert server.timeouts == 0, "the first event waited for the server to go on"
-    assert server.errors == []
-
-
 def gzip_pieces(*parts: bytes) -> list[bytes]:
     """``parts`` gzip-compressed as one body, cut where each part ends: each
     piece is flushed, so it can be decoded before the next one comes."""
@@ -217,20 +220,32 @@ def gzip_pieces(*parts: bytes) -> list[bytes]:
     return pieces
 
 
+@pytest.mark.parametrize("encoding", ["identity", "gzip"])
 @pytest.mark.parametrize("framing", FRAMINGS)
 @pytest.mark.parametrize("client", CLIENTS)
-def test_gzip_body_is_decoded_as_it_arrives(
-    client: str, framing: str, stack: contextlib.ExitStack
+def test_first_event_arrives_while_server_waits(
+    client: str,
+    framing: str,
+    encoding: str,
+    go: threading.Event,
+    stack: contextlib.ExitStack,
 ) -> None:
-    go = threading.Event()
-    first, second = gzip_pieces(b"data: first\n\n", "data: sécond\n\n".encode())
-    headers = (*EVENT_STREAM, ("Content-Encoding", "gzip"))
-    script = [first, WaitFor(go, SERVER_WAIT), second]
-    with SSEServer(Response(script, framing=framing, headers=headers)) as server:
+    # A gzip body is decoded as it arrives.
+    if encoding == "gzip":
+        first, second = gzip_pieces(b"data: first\n\n", "data: sécond\n\n".encode())
+        headers = (*EVENT_STREAM, ("Content-Encoding", "gzip"))
+        expected = ("first", ["sécond"])
+    else:
+        first, second = b"data: first\n\n", b"data: second\n\n"
+        headers = EVENT_STREAM
+        expected = ("first", ["second"])
+    options = {"framing": framing, "headers": headers}
+    with waits_after_first(go, (first, second), **options) as server:
         response = CLIENTS[client](server.url, stack)
         with SSEClient(response) as events:
-            assert first_then_rest(events, go) == ("first", ["sécond"])
-    assert server.timeouts == 0
+            assert first_then_rest(events, go) == expected
+    assert server.timeouts == 0, "the first event waited for the server to go on"
+    assert server.errors == []
 
 
 # CRLF line ends and multi-byte characters, written in pieces cut inside a
@@ -420,11 +435,9 @@ def test_urllib3_bytes_decoded_by_an_earlier_read_come_first(
 @pytest.mark.parametrize("how", ["close", "with"])
 @pytest.mark.parametrize("client", CLIENTS)
 def test_close_closes_the_response_mid_stream(
-    client: str, how: str, stack: contextlib.ExitStack
+    client: str, how: str, go: threading.Event, stack: contextlib.ExitStack
 ) -> None:
-    go = threading.Event()
-    script = [b"data: first\n\n", WaitFor(go, SERVER_WAIT), b"data: second\n\n"]
-    with SSEServer(Response(script)) as server:
+    with waits_after_first(go) as server:
         response = CLIENTS[client](server.url, stack)
         assert not is_closed(response)
         if how == "close":
@@ -442,7 +455,7 @@ def test_close_closes_the_response_mid_stream(
 @pytest.mark.parametrize("framing", ["chunked", "close"])
 @pytest.mark.parametrize("client", CLIENTS)
 def test_close_from_another_thread_ends_a_blocked_read(
-    client: str, framing: str, stack: contextlib.ExitStack
+    client: str, framing: str, go: threading.Event, stack: contextlib.ExitStack
 ) -> None:
     # One thread is blocked in a read when another calls close(): close()
     # must not wait for that read, nor fail ("generator already executing"),
@@ -450,9 +463,7 @@ def test_close_from_another_thread_ends_a_blocked_read(
     # still waiting.  The client's read timeout is longer than the server's
     # wait here: a close() that waits for the read lets the server give up
     # and send the second event.
-    go = threading.Event()
-    script = [b"data: first\n\n", WaitFor(go, SERVER_WAIT), b"data: second\n\n"]
-    with SSEServer(Response(script, framing=framing)) as server:
+    with waits_after_first(go, framing=framing) as server:
         response = CLIENTS[client](server.url, stack, timeout=2 * SERVER_WAIT)
         events = SSEClient(response)
         assert next(events).data == "first"
@@ -563,10 +574,11 @@ def test_http_client_unknown_content_encoding_is_an_error(
 
 
 @pytest.mark.parametrize("buffering", [-1, 0], ids=["BufferedReader", "SocketIO"])
-def test_socket_file_first_event_while_writer_waits(buffering: int) -> None:
+def test_socket_file_first_event_while_writer_waits(
+    buffering: int, go: threading.Event
+) -> None:
     ours, theirs = socket.socketpair()
     ours.settimeout(TIMEOUT)
-    go = threading.Event()
 
     def write() -> None:
         with theirs:
@@ -625,13 +637,7 @@ def test_module_does_not_import_http_libraries() -> None:
 
 def run_fresh_python(code: str) -> subprocess.CompletedProcess[str]:
     """Run ``code`` in a new interpreter, from the repository's root."""
-    return subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    return run_captured([sys.executable, "-c", code], cwd=ROOT)
 
 
 # ---------------------------------------------------------------------------
