@@ -298,6 +298,26 @@ class EventStreamParser:
     The same parser can then be fed the next connection's stream: it keeps
     ``last_event_id`` and ``retry``, which is what reconnection needs.
 
+    ``on_comment``, if given, is called with the text of each comment line
+    (a line that starts with a colon): what follows the colon, less one
+    space if a space follows it, as for a field's value (``": ping"`` and
+    ``":ping"`` both give ``"ping"``, a lone ``":"`` gives ``""``).  It is
+    called as soon as the comment's line is complete, without waiting for a
+    blank line: while the parser parses the chunk that ends the line.  So it
+    comes after every event of the earlier chunks, and before `feed` returns
+    (or an iterator yields) the events that the same chunk completes, those
+    before the comment included.  An exception it raises propagates, and the
+    events of that chunk are lost.
+
+    ``max_event_size`` bounds the characters of one event (its lines and
+    the line ends between them; comment lines do not count) and of any one
+    line, comment or not.  The events before an oversized one are delivered
+    first (and ``last_event_id`` is theirs); then `EventTooLarge` is raised
+    by the next call: the same call if no event came before it in its chunk,
+    else the next `feed` or `end` (for `iter_events`, the next chunk or the
+    end of the chunks).  From then on, every `feed` raises it again, until
+    `end` starts a new stream.
+
     It knows nothing of sockets, so sync, async and custom transports all
     drive it the same way.
     """
@@ -307,6 +327,8 @@ class EventStreamParser:
         char_enc: str = "utf-8",
         max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE,
         last_event_id: str | None = None,
+        *,
+        on_comment: Callable[[str], object] | None = None,
     ) -> None:
         # -- What the stream has set, kept across `end` for the next stream.
         #: The spec's "last event ID string": the ID buffer as it stood at the
@@ -318,6 +340,8 @@ class EventStreamParser:
         self.retry: int | None = None
         self._char_enc = char_enc  # decodes whole lines; bad bytes become U+FFFD
         self._limit = sys.maxsize if max_event_size is None else max_event_size
+        # Called with each comment's text; None: comments are dropped unseen.
+        self._on_comment = on_comment
 
         # -- The bytes not parsed yet.  The buffering plan, in one place:
         #
@@ -329,15 +353,33 @@ class EventStreamParser:
         #   first), hold no blank line, come to at most _LONG_LINE bytes, and
         #   hold no ``retry:`` line: the reconnection time is set when its line
         #   is read, so lines with one are parsed at once (`_take_waiting_lines`).
+        #   With ``on_comment`` set they hold no comment either: a comment is
+        #   reported when its line is complete (`_parse_commented`).
         # * The unfinished line holds no CR or LF.  It is decoded once it is
         #   whole, so a character split between chunks needs no incremental
         #   decoder.
         self._tail = bytearray()
+
+        # -- An event that went over the limit.  Once set, the error stays
+        # till `end`: `_event_size` is then over the limit, so that every
+        # path of the parser reaches a size check, which raises it again,
+        # before it parses another line.
+        self._too_large: EventTooLarge | None = None
+        # It was raised (not only noted while the events before it went
+        # out): `end` raises it only if not.
+        self._too_large_raised = False
         self.end()
 
     def end(self) -> None:
         """End of the stream: forget any unterminated event and get ready to
-        parse a new stream (a BOM may start it again)."""
+        parse a new stream (a BOM may start it again).
+
+        Raise `EventTooLarge` if the stream went over ``max_event_size`` and
+        no call has raised it yet (the chunk that went over also ended
+        events, which `feed` returned); the parser is reset all the same.
+        """
+        error = self._too_large
+        self._too_large = None
         # -- Where the stream stands.
         # True until the stream's first bytes are in: a BOM may start it.
         self._at_start = True
@@ -364,6 +406,9 @@ class EventStreamParser:
         # The last event ID buffer.  Browsers start each connection's from the
         # last event ID string, so an ID survives a reconnection.
         self._id_buffer = self.last_event_id
+        raised, self._too_large_raised = self._too_large_raised, False
+        if error is not None and not raised:
+            raise error.with_traceback(None)
 
     def feed(self, data: bytes) -> list[Event]:
         """Parse the next chunk of the stream; return the events it ends."""
@@ -373,6 +418,8 @@ class EventStreamParser:
             _refuse_text(data)
             raise
         if line_end or self._at_start or self._after_cr:
+            if self._on_comment is not None:
+                return list(self._parse_commented((data,), end_stream=False))
             return list(self._parse_chunks((data,), end_stream=False))
         # Fast path: no line end, so the unfinished line goes on.  Tiny chunks
         # are common from a slow stream; this spares them the engine's start.
@@ -390,6 +437,8 @@ class EventStreamParser:
         runs inside it, so a chunk without a line end (tiny chunks are common
         from a slow stream) costs no call.
         """
+        if self._on_comment is not None:
+            return self._parse_commented(chunks, end_stream=True)
         return self._parse_chunks(chunks, end_stream=True)
 
     # -- The plain path: the spec's rules, line by line ---------------------
@@ -413,9 +462,14 @@ class EventStreamParser:
 
     def _take_text(self, text: str) -> list[Event]:
         """Parse complete lines (`text` without its last line end), continuing
-        the event that earlier lines began; at each blank line, dispatch it."""
+        the event that earlier lines began; at each blank line, dispatch it.
+        If an event goes over the limit, parse only the events before it."""
         if self._event_size + len(text) >= self._limit:
-            self._check_events_in(text + "\n")
+            start, size = self._too_large_at(text + "\n")
+            if start >= 0:
+                before = self._take_text(text[: start - 1]) if start else []
+                self._over_limit(size, deliver=bool(before))
+                return before
         lines = text.split("\n")
         events: list[Event] = []
         data = self._data
@@ -467,6 +521,10 @@ class EventStreamParser:
                 # "If the field value consists of only ASCII digits, then
                 # interpret the field value as an integer in base ten."
                 self.retry = retry = _milliseconds(value)
+            elif not field and self._on_comment is not None:
+                # "If the line starts with a U+003A COLON character (:)
+                # Ignore the line."  But the caller asked to see it.
+                self._on_comment(value)
         self._data = data
         self._event_type = event_type
         self._id_buffer = id_buffer
@@ -474,35 +532,95 @@ class EventStreamParser:
         if not lines[-1]:
             self._event_size = 0
             return events
-        # The text ends inside an event: how much of it is in?
+        # The text ends inside an event: how much of it is in?  Its lines
+        # from `start` on, each line end counted, but comment lines.
         blank_line = text.rfind("\n\n")
         if blank_line >= 0:
-            self._event_size = len(text) - blank_line - 1
+            start, size = blank_line + 2, 0
         elif not lines[0]:
-            self._event_size = len(text)
+            start, size = 1, 0
         else:
-            self._event_size += len(text) + 1
+            start, size = 0, self._event_size
+        if text.startswith(":", start) or text.find("\n:", start) >= 0:
+            size += _counted(text[start:] + "\n")
+        else:
+            size += len(text) - start + 1
+        self._event_size = size
         return events
 
-    def _check_events_in(self, text: str) -> None:
-        """Raise EventTooLarge if an event that ends in `text` is over the
-        limit (the one that it leaves unfinished is checked by `_settle`)."""
-        size = 0
+    def _too_large_at(self, text: str) -> tuple[int, int]:
+        """Where the first event of `text` (whole lines, each with its line
+        end) that is over the limit starts (0 if it is the one that earlier
+        lines began), and its size; (-1, 0) if none is.  An event's size is
+        the characters of its lines and the line ends between them, comment
+        lines left out."""
+        if self._too_large is not None:
+            return 0, self._event_size  # still inside the event that went over
+        limit = self._limit
+        # A quick bound first: no event of `text` can be larger than this.
+        bound = 0
         if self._event_size and text[0] != "\n":
             # The text continues an event.
             blank_line = text.find("\n\n")
-            size = self._event_size + (len(text) if blank_line < 0 else blank_line)
-        if len(text) > self._limit:
-            size = max(size, *(len(event) for event in text.split("\n\n")))
-        if size > self._limit:
-            raise EventTooLarge(size, self._limit)
+            bound = self._event_size + (len(text) if blank_line < 0 else blank_line)
+        if len(text) > limit:
+            bound = max(bound, *(len(event) for event in text.split("\n\n")))
+        if bound <= limit:
+            return -1, 0
+        # Event by event, each from `start` to its blank line.
+        size = self._event_size  # what earlier lines gave the first event
+        start = 0
+        while start < len(text):
+            if text[start] == "\n":
+                blank = start
+            else:
+                blank = text.find("\n\n", start)
+                blank = len(text) if blank < 0 else blank + 1
+            lines = text[start:blank]
+            if lines[:1] == ":" or "\n:" in lines:
+                size += _counted(lines)
+            else:
+                size += len(lines)
+            if size - 1 > limit:
+                return start, size - 1
+            size = 0
+            start = blank + 1
+        return -1, 0
 
-    def _check_unfinished(self) -> None:
-        """Raise EventTooLarge if the unfinished event, its parsed lines and
-        the tail, is over the limit."""
+    def _check_unfinished(self, deliver: bool = False) -> int:
+        """If the unfinished event, its parsed lines and the tail, is over
+        the limit, go over it (`_over_limit`).  Return the room left for it.
+
+        Comment lines do not count: the whole lines that wait are parsed
+        first (comments drop out of the count), and an unfinished comment
+        line counts on its own."""
         size = self._event_size + len(self._tail)
-        if size > self._limit:
-            raise EventTooLarge(size, self._limit)
+        if self._too_large is None:
+            if size <= self._limit:
+                return self._limit - self._event_size
+            self._take_waiting_lines()
+            tail = self._tail
+            size = len(tail) + (0 if tail.startswith(b":") else self._event_size)
+            if size <= self._limit:
+                return self._limit - self._event_size
+        self._over_limit(size, deliver)
+        return self._limit - self._event_size
+
+    def _over_limit(self, size: int, deliver: bool) -> None:
+        """The event being read is over the limit, at `size` characters: it
+        cannot be parsed, nor can what follows it.  Raise `EventTooLarge`, or
+        if `deliver` (the caller holds events that came before it) only note
+        it, for the next call to raise.  Every call raises it from then on,
+        till `end`."""
+        error = self._too_large
+        if error is None:
+            error = self._too_large = EventTooLarge(size, self._limit)
+            # Stay inside the oversized event (see `__init__`).
+            self._event_size = max(size, self._limit + 1)
+            self._tail.clear()
+        if not deliver:
+            self._too_large_raised = True
+            raise error.with_traceback(None)
 
     # -- The engine, and its fast paths -------------------------------------
 
@@ -562,7 +680,7 @@ class EventStreamParser:
                 if 10 not in data and 13 not in data:  # 2.
                     tail += data
                     if len(tail) > room:
-                        self._check_unfinished()
+                        room = self._check_unfinished()
                     continue
                 if len(tail) > _LONG_LINE:  # 3.
                     events, room, plain = self._settle(self._end_long_line(data))
@@ -595,7 +713,7 @@ class EventStreamParser:
                     if tail.find(b"retry:") >= 0:  # rare: parse its lines now
                         room = self._take_waiting_lines()
                     if len(tail) > room:
-                        self._check_unfinished()
+                        room = self._check_unfinished()
                     continue
                 # 7.  The text is whole lines, without the last one's "\n\n".
                 if straddle and tail:
@@ -641,13 +759,49 @@ class EventStreamParser:
         if end_stream:
             self.end()
 
+    def _parse_commented(
+        self, chunks: Iterable[bytes], end_stream: bool
+    ) -> Iterator[Event]:
+        """The engine when ``on_comment`` is set: `_parse_chunks` a chunk at a
+        time, but a chunk that ends a comment line is parsed by the plain
+        path, whole, so that no comment waits in the tail: its callback is
+        due when its line is complete.  (Without a callback, no chunk pays
+        for this check.)"""
+        data: object = None
+        try:
+            for data in chunks:
+                if self._at_start or self._after_cr:
+                    data = self._strip_start(data)
+                if self._ends_comment(data):
+                    lines = self._take_lines(data)
+                    events, _, _ = self._settle(self._take_text(lines))
+                    yield from events
+                else:
+                    yield from self._parse_chunks((data,), end_stream=False)
+        except TypeError:
+            _refuse_text(data)
+            raise
+        if end_stream:
+            self.end()
+
+    def _ends_comment(self, data: bytes) -> bool:
+        """Whether `data` may end a comment line: a line that starts in it,
+        or the unfinished line in the tail, starts with a colon, and a line
+        ends in it."""
+        if 10 not in data and 13 not in data:
+            return False
+        if data[:1] == b":" or b"\n:" in data or b"\r:" in data:
+            return True
+        tail = self._tail
+        return tail.startswith(b":", tail.rfind(b"\n") + 1)
+
     def _settle(self, events: list[Event]) -> tuple[list[Event], int, bool]:
         """After a step of `_parse_chunks` that parsed lines: check the size
         of the unfinished event, and give the engine the events and its
         locals ``room`` and ``plain`` anew."""
         room = self._limit - self._event_size
         if len(self._tail) > room:
-            self._check_unfinished()
+            room = self._check_unfinished(deliver=bool(events))
         return events, room, not self._after_cr
 
     def _strip_start(self, data: bytes) -> bytes:
@@ -681,9 +835,10 @@ class EventStreamParser:
         self._take_waiting_lines()
         line = self._tail
         line += data[:line_end]
-        size = self._event_size + len(line)
+        comment = line.startswith(b":")  # a line of its own, not of the event
+        size = len(line) + (0 if comment else self._event_size)
         if size > self._limit:
-            raise EventTooLarge(size, self._limit)
+            self._over_limit(size, deliver=False)
         if line.startswith(b"data:"):
             # A long data value (a whole document sent as one event) is
             # decoded without copying the line around it first.
@@ -693,7 +848,8 @@ class EventStreamParser:
         else:
             self._take_text(line.decode(self._char_enc, "replace"))
         line.clear()
-        self._event_size = size + 1
+        if not comment:
+            self._event_size = size + 1
         rest = data[line_end + 1 :]
         if data[line_end] == 13:  # a CR, perhaps the first half of a CRLF
             if rest[:1] == b"\n":
@@ -714,6 +870,12 @@ class EventStreamParser:
             self._take_text(self._tail[:end].decode(self._char_enc, "replace"))
             del self._tail[: end + 1]
         return self._limit - self._event_size
+
+
+def _counted(lines: str) -> int:
+    """The characters of `lines` (each with its line end) that count
+    towards an event's size: all but those of comment lines."""
+    return sum(len(line) + 1 for line in lines.split("\n")[:-1] if line[:1] != ":")
 
 
 def _data_lines(values: list[str]) -> list[str]:

@@ -360,7 +360,8 @@ def test_no_spurious_event_too_large(draw):
 @given(st.data())
 def test_oversized_event_always_raises(draw):
     """If an event's data alone is longer than max_event_size, feeding the
-    stream must raise EventTooLarge, whatever the chunking."""
+    stream and ending it must raise EventTooLarge, whatever the chunking,
+    and the events dispatched before it must be the stream's first ones."""
     data = draw.draw(similar_blocks(), label="stream")
     events = reference.parse(data)[0]
     longest = max((len(ev[2]) for ev in events), default=0)
@@ -373,7 +374,10 @@ def test_oversized_event_always_raises(draw):
         try:
             for chunk in chunks:
                 got.extend(as_tuple(ev) for ev in p.feed(chunk))
+            p.end()
         except sseclient.EventTooLarge:
+            assert got == events[: len(got)], chunks
+            assert len(got) < len(events), chunks
             continue
         raise AssertionError(
             f"no EventTooLarge with max_event_size={limit} on chunks {chunks!r}; "
