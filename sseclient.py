@@ -521,10 +521,6 @@ class EventStreamParser:
                 # "If the field value consists of only ASCII digits, then
                 # interpret the field value as an integer in base ten."
                 self.retry = retry = _milliseconds(value)
-            elif not field and self._on_comment is not None:
-                # "If the line starts with a U+003A COLON character (:)
-                # Ignore the line."  But the caller asked to see it.
-                self._on_comment(value)
         self._data = data
         self._event_type = event_type
         self._id_buffer = id_buffer
@@ -773,9 +769,7 @@ class EventStreamParser:
                 if self._at_start or self._after_cr:
                     data = self._strip_start(data)
                 if self._ends_comment(data):
-                    lines = self._take_lines(data)
-                    events, _, _ = self._settle(self._take_text(lines))
-                    yield from events
+                    yield from self._take_commented(self._take_lines(data))
                 else:
                     yield from self._parse_chunks((data,), end_stream=False)
         except TypeError:
@@ -784,12 +778,54 @@ class EventStreamParser:
         if end_stream:
             self.end()
 
+    def _take_commented(self, text: str) -> Iterator[Event]:
+        """`_take_text` for whole lines some of which are comments: the runs
+        of lines between comments are parsed one by one, and each comment
+        is reported between them as the iteration gets there, so that an
+        iterator gives comments and events in stream order.  (Comments never
+        reach `_take_text`, which ignores them.)"""
+        on_comment = cast("Callable[[str], object]", self._on_comment)
+        delivered = False  # an event of this text went out
+        start = 0  # where the next run of lines begins
+        while start <= len(text):
+            if text.startswith(":", start):
+                comment = start
+            else:
+                line_end = text.find("\n:", start)
+                run = text[start:] if line_end < 0 else text[start:line_end]
+                try:
+                    events = self._take_text(run)
+                except EventTooLarge:
+                    if not delivered:
+                        raise
+                    # Events of this text went out first: the next call
+                    # raises it, as `_over_limit` does with ``deliver``.
+                    self._too_large_raised = False
+                    break
+                if events:
+                    delivered = True
+                    yield from events
+                if line_end < 0 or self._too_large is not None:
+                    break
+                comment = line_end + 1
+            line_end = text.find("\n", comment)
+            if line_end < 0:
+                line_end = len(text)
+            # "If the line starts with a U+003A COLON character (:)": ignored
+            # by the spec, reported here; one leading space goes, as it does
+            # from a field's value.
+            value = text[comment + 1 : line_end]
+            on_comment(value[1:] if value[:1] == " " else value)
+            start = line_end + 1
+        if len(self._tail) > self._limit - self._event_size:
+            self._check_unfinished(deliver=delivered)
+
     def _ends_comment(self, data: bytes) -> bool:
         """Whether `data` may end a comment line: a line that starts in it,
         or the unfinished line in the tail, starts with a colon, and a line
         ends in it."""
-        if 10 not in data and 13 not in data:
-            return False
+        if (10 not in data and 13 not in data) or self._too_large is not None:
+            return False  # (the engine raises the error at once)
         if data[:1] == b":" or b"\n:" in data or b"\r:" in data:
             return True
         tail = self._tail
@@ -1360,9 +1396,15 @@ class SSEClient:
     response, as its ``iter_content`` would raise them).  ``close()``, also
     on leaving a ``with`` block, closes the response.
 
+    ``max_event_size`` and ``on_comment`` are those of `EventStreamParser`:
+    ``on_comment(text)`` is called with each comment as soon as its line is
+    in, before the client yields the events that the same read completes;
+    an oversized event raises `EventTooLarge` after the events before it.
+
     Given a URL instead, it takes the arguments of PyPI ``sseclient`` 0.0.27,
     ``SSEClient(url, last_id=None, retry=3000, session=None, chunk_size=1024,
-    **requests_kwargs)``, and reads a reconnecting stream from `connect`.
+    **requests_kwargs)``, and reads a reconnecting stream from `connect`,
+    which takes the keyword arguments of its own (``on_comment`` too).
     """
 
     _events: Iterator[Event]
@@ -1375,6 +1417,7 @@ class SSEClient:
         char_enc: str = "utf-8",
         *,
         max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE,
+        on_comment: Callable[[str], object] | None = None,
     ) -> None: ...
 
     @overload
@@ -1409,8 +1452,9 @@ class SSEClient:
         char_enc: str = "utf-8",
         *,
         max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE,
+        on_comment: Callable[[str], object] | None = None,
     ) -> None:
-        parser = EventStreamParser(char_enc, max_event_size)
+        parser = EventStreamParser(char_enc, max_event_size, on_comment=on_comment)
         chunks = _byte_chunks(event_source)
         if hasattr(event_source, "close"):
             # close() may cut a read short from another thread.
@@ -1505,6 +1549,9 @@ class AsyncSSEClient:
     ``client.events()``) gives each `Event` as soon as its terminating blank
     line has arrived.
 
+    ``max_event_size`` and ``on_comment`` are those of `EventStreamParser`,
+    as for `SSEClient`.
+
     The end of the stream, an error or the cancellation of the consuming task
     closes the source (and so the response and its connection); so does
     ``aclose()`` or leaving ``async with``.
@@ -1516,10 +1563,13 @@ class AsyncSSEClient:
         char_enc: str = "utf-8",
         *,
         max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE,
+        on_comment: Callable[[str], object] | None = None,
     ) -> None:
         self._source = source  # what aclose() closes
         self._chunks = _async_byte_chunks(source)  # the iterator made over it
-        self._parser = EventStreamParser(char_enc, max_event_size)
+        self._parser = EventStreamParser(
+            char_enc, max_event_size, on_comment=on_comment
+        )
         self._iterator = self._read_events()  # the events
         self._source_closed = False  # the chunks and the source are closed
         self._closing = False  # aclose() was called while a read was pending
@@ -1728,6 +1778,7 @@ class _Reconnection:
         max_retry_delay: int = _DEFAULT_MAX_RETRY_DELAY,
         max_attempts: int | None = None,
         max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE,
+        on_comment: Callable[[str], object] | None = None,
         jitter: Callable[[], float] = random.random,
     ) -> None:
         if retry < 0 or max_retry_delay < 0:
@@ -1744,7 +1795,9 @@ class _Reconnection:
                 del self._headers[ours]
             self._headers[name] = value
         self.parser = EventStreamParser(
-            max_event_size=max_event_size, last_event_id=last_event_id
+            max_event_size=max_event_size,
+            last_event_id=last_event_id,
+            on_comment=on_comment,
         )
         self._initial_retry = retry
         self._max_delay = max_retry_delay / 1000
@@ -2028,6 +2081,7 @@ class EventSource(_StreamState):
                 raise
             for chunk in transport.chunks(response):
                 yield from policy.feed(chunk)
+            policy.parser.end()  # raises an EventTooLarge that waits
         finally:
             self._response = None
             transport.close_response(response)
@@ -2150,6 +2204,7 @@ class AsyncEventSource(_StreamState):
             async for chunk in transport.chunks(response):
                 for event in policy.feed(chunk):
                     yield event
+            policy.parser.end()  # raises an EventTooLarge that waits
         finally:
             self._response = None
             await transport.close_response(response)
@@ -2178,6 +2233,7 @@ def connect(
     max_attempts: int | None = None,
     timeout: float | tuple[float | None, float | None] | None = _DEFAULT_TIMEOUT,
     max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE,
+    on_comment: Callable[[str], object] | None = None,
     reconnect: bool = True,
     **requests_kwargs: Any,
 ) -> EventSource:
@@ -2207,6 +2263,13 @@ def connect(
     ``auth``, ``cookies``, ``verify``, ``cert``, ``proxies``, ...);
     redirects are followed.
 
+    ``max_event_size`` and ``on_comment`` are those of `EventStreamParser`:
+    ``on_comment(text)`` is called with each comment (a keep-alive, say) as
+    soon as its line is in, before the stream yields the events that the
+    same read completes.  An event over ``max_event_size`` raises
+    `EventTooLarge` (never retried) once the events before it are out:
+    when the next bytes arrive or the body ends.
+
     With ``reconnect=False`` it makes one request, judges the response by
     the same rules and reads its events; an error is raised as it is, and
     the iteration ends with the body.
@@ -2219,6 +2282,7 @@ def connect(
         max_retry_delay=max_retry_delay,
         max_attempts=max_attempts,
         max_event_size=max_event_size,
+        on_comment=on_comment,
     )
     transport = _RequestsTransport(
         session, method, url, data, json, timeout, requests_kwargs
@@ -2240,6 +2304,7 @@ def aconnect(
     max_attempts: int | None = None,
     timeout: float | tuple[float | None, float | None] | None = _DEFAULT_TIMEOUT,
     max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE,
+    on_comment: Callable[[str], object] | None = None,
     reconnect: bool = True,
     **httpx_kwargs: Any,
 ) -> AsyncEventSource:
@@ -2266,6 +2331,7 @@ def aconnect(
         max_retry_delay=max_retry_delay,
         max_attempts=max_attempts,
         max_event_size=max_event_size,
+        on_comment=on_comment,
     )
     transport = _HttpxTransport(client, method, url, data, json, timeout, httpx_kwargs)
     return AsyncEventSource(transport, policy, reconnect=reconnect)
@@ -2310,7 +2376,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.demo:
             _run_demo(args)
         else:
-            with _open_events(args) as events:
+            with _open_events(args, _comment_printer(args, sys.stdout)) as events:
                 _print_events(events, args, sys.stdout)
     except KeyboardInterrupt:
         # Ctrl-C is how one stops watching a stream, not a failure.
@@ -2381,6 +2447,12 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="append",
         metavar="TYPE",
         help="print only the events of this type (repeatable)",
+    )
+    add(
+        "--comments",
+        action="store_true",
+        help="also print the stream's comments (keep-alives and such) as they"
+        ' arrive: a dim ": text" line, or with --json {"comment": "text"}',
     )
     add(
         "--no-reconnect",
@@ -2477,20 +2549,20 @@ def _log_to_stderr(verbosity: int) -> None:
 
 
 def _open_events(
-    args: argparse.Namespace,
+    args: argparse.Namespace, on_comment: Callable[[str], object] | None
 ) -> contextlib.AbstractContextManager[Iterable[Event]]:
     """The events of the URL, the file or standard input (``-``)."""
     if args.source == "-":
         logger.info("reading events from standard input")
         # SSEClient reads a file with read1, which returns what one read of a
         # pipe gives instead of waiting to fill a buffer.
-        return SSEClient(sys.stdin.buffer)
+        return SSEClient(sys.stdin.buffer, on_comment=on_comment)
     if not _is_url(args.source):
         logger.info("reading events from %s", args.source)
-        return SSEClient(_open_file(args.source))
+        return SSEClient(_open_file(args.source), on_comment=on_comment)
     if args.record:
-        return _record(args.source, args)
-    return _url_events(args.source, args)
+        return _record(args.source, args, on_comment)
+    return _url_events(args.source, args, on_comment)
 
 
 def _open_file(path: str) -> io.BufferedIOBase:
@@ -2503,7 +2575,11 @@ def _open_file(path: str) -> io.BufferedIOBase:
 
 
 @contextlib.contextmanager
-def _url_events(url: str, args: argparse.Namespace) -> Iterator[Iterable[Event]]:
+def _url_events(
+    url: str,
+    args: argparse.Namespace,
+    on_comment: Callable[[str], object] | None = None,
+) -> Iterator[Iterable[Event]]:
     """The events of the URL, across reconnections unless ``--no-reconnect``.
 
     Until the first event, a failed attempt ends the command: it says at
@@ -2521,6 +2597,7 @@ def _url_events(url: str, args: argparse.Namespace) -> Iterator[Iterable[Event]]
         last_event_id=args.last_event_id,
         max_attempts=1,
         timeout=args.timeout or _DEFAULT_TIMEOUT,
+        on_comment=on_comment,
         reconnect=not args.no_reconnect,
     )
     with stream:
@@ -2552,6 +2629,31 @@ def _print_events(
     return count
 
 
+def _comment_printer(
+    args: argparse.Namespace, out: TextIO
+) -> Callable[[str], None] | None:
+    """With ``--comments``, what prints each comment as it arrives, in the
+    layout of the events; else None."""
+    if not args.comments:
+        return None
+    if args.json:
+
+        def show(text: str) -> str:
+            return json.dumps({"comment": text}, separators=(",", ":"))
+
+    else:
+        clean, _, dim, reset = _terminal_style(out)
+
+        def show(text: str) -> str:
+            return f"{dim}: {clean(text)}{reset}"
+
+    def print_comment(text: str) -> None:
+        out.write(show(text) + "\n")
+        out.flush()
+
+    return print_comment
+
+
 def _json_line(event: Event) -> str:
     # ASCII JSON stays valid whatever the encoding of standard output.
     return json.dumps(
@@ -2570,9 +2672,10 @@ def _json_line(event: Event) -> str:
 _CONTROL_ESCAPES = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F) if c != 0x09}
 
 
-def _pretty_printer(out: TextIO) -> Callable[[Event], str]:
-    """A readable layout: the type (coloured on a terminal unless NO_COLOR is
-    set), the ID and the retry on one line, then the data lines, indented."""
+def _terminal_style(out: TextIO) -> tuple[Callable[[str], str], str, str, str]:
+    """How to show a server's text on `out`: a function that escapes control
+    characters on a terminal, and the bold, dim and reset escapes (empty but
+    on a terminal with colour: not NO_COLOR, not TERM=dumb)."""
     on_terminal = out.isatty()
     colour = (
         on_terminal
@@ -2583,6 +2686,14 @@ def _pretty_printer(out: TextIO) -> Callable[[Event], str]:
 
     def clean(text: str) -> str:
         return text.translate(_CONTROL_ESCAPES) if on_terminal else text
+
+    return clean, bold, dim, reset
+
+
+def _pretty_printer(out: TextIO) -> Callable[[Event], str]:
+    """A readable layout: the type (coloured on a terminal unless NO_COLOR is
+    set), the ID and the retry on one line, then the data lines, indented."""
+    clean, bold, dim, reset = _terminal_style(out)
 
     def pretty(event: Event) -> str:
         text = f"{bold}{clean(event.event)}{reset}"
@@ -2621,7 +2732,9 @@ _RECORDING_MAGIC = "# sseclient recording 1"
 
 
 @contextlib.contextmanager
-def _record(url: str, args: argparse.Namespace) -> Iterator[Iterable[Event]]:
+def _record(
+    url: str, args: argparse.Namespace, on_comment: Callable[[str], object] | None
+) -> Iterator[Iterable[Event]]:
     """The events of one connection to `url` (no reconnecting), while the
     response goes to ``--record FILE`` as it arrives: the status line and
     headers, then each read of the body, de-chunked but still encoded
@@ -2683,7 +2796,8 @@ def _record(url: str, args: argparse.Namespace) -> Iterator[Iterable[Event]]:
                         break
                 raise
             # After a 204, the (empty) body ends the recording at once.
-            yield SSEClient(_decoded(chunks, response.getheader("Content-Encoding")))
+            body = _decoded(chunks, response.getheader("Content-Encoding"))
+            yield SSEClient(body, on_comment=on_comment)
         if any(end.startswith("error IncompleteRead") for end in ends):
             raise SSEError(f"{url}: the connection closed in the middle of the body")
 
@@ -2765,7 +2879,8 @@ def _run_demo(args: argparse.Namespace) -> None:
     url = f"http://127.0.0.1:{server.server_address[1]}/"
     _demo_note(f"sseclient demo: serving a sample event stream at {url}")
     try:
-        with _url_events(url, args) as stream:
+        on_comment = _comment_printer(args, sys.stdout)
+        with _url_events(url, args, on_comment) as stream:
             _print_events(stream, args, sys.stdout)
     finally:
         server.shutdown()
