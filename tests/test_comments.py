@@ -1,7 +1,8 @@
 """``on_comment``: each comment line (a line that starts with a colon) is
 reported with its text as soon as its line is complete, through the parser,
-`SSEClient`, `AsyncSSEClient`, `connect`, `aconnect` and the command line
-(``--comments``); and comment lines never count towards ``max_event_size``.
+`SSEClient`, `AsyncSSEClient`, `connect` and `aconnect` (the command line's
+``--comments`` is tested in test_cli.py); and comment lines never count
+towards ``max_event_size``.
 
 The differential tests (test_differential.py) check the same contract on
 random streams against tests/reference.py (``reference.items``).
@@ -10,11 +11,9 @@ random streams against tests/reference.py (``reference.items``).
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
 import tracemalloc
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,7 +22,6 @@ import reference
 import requests
 from drivers import FAST, Driver
 from servers import AsyncSSEServer, Response, SSEServer, WaitFor
-from test_cli import LineReader, run_cli, run_on_terminal, start_cli
 
 import sseclient
 from sseclient import AsyncSSEClient, Event, EventStreamParser, EventTooLarge, SSEClient
@@ -396,77 +394,3 @@ async def test_connect_and_aconnect_across_reconnections(driver: Driver) -> None
     assert [e.data for e in events] == ["a", "b"]
     # The unfinished ": cut" line of the first body is never reported.
     assert seen == ["first", "second"]
-
-
-# ---------------------------------------------------------------------------
-# The command line: --comments
-# ---------------------------------------------------------------------------
-
-CLI_STREAM = b": hello\ndata: a\n: inside\n\n:\nid: 2\ndata: b\n\n: bye\n"
-
-
-def test_cli_comments_pretty(tmp_path: Path) -> None:
-    path = tmp_path / "s.sse"
-    path.write_bytes(CLI_STREAM)
-    result = run_cli("--comments", str(path))
-    assert result.returncode == 0, result.stderr
-    # A file is read as one chunk, yet the lines come in stream order.
-    assert (
-        result.stdout
-        == ": hello\n: inside\nmessage\n  a\n: \nmessage id=2\n  b\n: bye\n"
-    )
-    assert run_cli(str(path)).stdout == "message\n  a\nmessage id=2\n  b\n"
-
-
-def test_cli_comments_json(tmp_path: Path) -> None:
-    path = tmp_path / "s.sse"
-    path.write_bytes(CLI_STREAM)
-    result = run_cli("--comments", "--json", str(path))
-    assert result.returncode == 0, result.stderr
-    lines = [json.loads(line) for line in result.stdout.splitlines()]
-    assert lines == [
-        {"comment": "hello"},
-        {"comment": "inside"},
-        {"id": None, "event": "message", "data": "a", "retry": None},
-        {"comment": ""},
-        {"id": "2", "event": "message", "data": "b", "retry": None},
-        {"comment": "bye"},
-    ]
-
-
-def test_cli_comments_are_dim_on_a_terminal(tmp_path: Path) -> None:
-    path = tmp_path / "s.sse"
-    path.write_bytes(b": tick \x1b[2J\ndata: a\n\n")
-    output = run_on_terminal(["--comments", str(path)])
-    # Dim, and the server's escape sequence shown, not obeyed.
-    assert output.startswith("\x1b[2m: tick \\x1b[2J\x1b[0m\n"), output
-    assert run_on_terminal(["--comments", str(path)], NO_COLOR="1").startswith(
-        ": tick \\x1b[2J\n"
-    )
-
-
-def test_cli_shows_a_keep_alive_as_it_arrives() -> None:
-    go = threading.Event()
-    script = [
-        b"data: a\n\n",
-        b": keep-alive\n",
-        WaitFor(go, timeout=10),
-        b"data: b\n\n",
-    ]
-    with SSEServer(Response(script, framing="close")) as server:
-        process = start_cli("--comments", "--no-reconnect", server.url)
-        try:
-            lines = LineReader(process.stdout)
-            assert [lines.next() for _ in range(3)] == [
-                "message\n",
-                "  a\n",
-                ": keep-alive\n",
-            ]
-            go.set()
-            assert [lines.next() for _ in range(2)] == ["message\n", "  b\n"]
-            assert process.wait(timeout=10) == 0
-        finally:
-            go.set()
-            if process.poll() is None:
-                process.kill()
-                process.wait()
