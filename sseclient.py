@@ -303,11 +303,12 @@ class EventStreamParser:
     space if a space follows it, as for a field's value (``": ping"`` and
     ``":ping"`` both give ``"ping"``, a lone ``":"`` gives ``""``).  It is
     called as soon as the comment's line is complete, without waiting for a
-    blank line: while the parser parses the chunk that ends the line.  So it
-    comes after every event of the earlier chunks, and before `feed` returns
-    (or an iterator yields) the events that the same chunk completes, those
-    before the comment included.  An exception it raises propagates, and the
-    events of that chunk are lost.
+    blank line, when the parser reads that line.  The iterators
+    (`iter_events`, `feed_iter`) read lazily, event by event, so comments
+    and events come in stream order; `feed` reads its whole chunk before it
+    returns, so it reports the chunk's comments before it returns the
+    chunk's events.  An exception that ``on_comment`` raises propagates, and
+    the rest of that chunk is lost.
 
     ``max_event_size`` bounds the characters of one event (its lines and
     the line ends between them; comment lines do not count) and of any one
@@ -342,15 +343,6 @@ class EventStreamParser:
         self._limit = sys.maxsize if max_event_size is None else max_event_size
         # Called with each comment's text; None: comments are dropped unseen.
         self._on_comment = on_comment
-        # The engine that `feed` and `iter_events` run: with a callback, the
-        # one that reports comments.  Chosen once, so that a parser without
-        # one pays nothing for it (a test in `feed` cost 0.4% of its time).
-        # A function, not a bound method: the parser holds no cycle.
-        self._engine = (
-            EventStreamParser._parse_chunks
-            if on_comment is None
-            else EventStreamParser._parse_commented
-        )
 
         # -- The bytes not parsed yet.  The buffering plan, in one place:
         #
@@ -427,7 +419,9 @@ class EventStreamParser:
             _refuse_text(data)
             raise
         if line_end or self._at_start or self._after_cr:
-            return list(self._engine(self, (data,), end_stream=False))
+            if self._on_comment is not None:
+                return list(self._parse_commented((data,), end_stream=False))
+            return list(self._parse_chunks((data,), end_stream=False))
         # Fast path: no line end, so the unfinished line goes on.  Tiny chunks
         # are common from a slow stream; this spares them the engine's start.
         self._tail += data
@@ -440,7 +434,9 @@ class EventStreamParser:
         iteration gets to it, so that ``on_comment`` is called between them
         in stream order.  Iterate it to its end before the next call.
         (Without ``on_comment``, the same as `feed`, but an iterator.)"""
-        return self._engine(self, (data,), end_stream=False)
+        if self._on_comment is not None:
+            return self._parse_commented((data,), end_stream=False)
+        return self._parse_chunks((data,), end_stream=False)
 
     def iter_events(self, chunks: Iterable[bytes]) -> Iterator[Event]:
         """The events of a whole stream, given as an iterable of chunks:
@@ -451,7 +447,9 @@ class EventStreamParser:
         runs inside it, so a chunk without a line end (tiny chunks are common
         from a slow stream) costs no call.
         """
-        return self._engine(self, chunks, end_stream=True)
+        if self._on_comment is not None:
+            return self._parse_commented(chunks, end_stream=True)
+        return self._parse_chunks(chunks, end_stream=True)
 
     # -- The plain path: the spec's rules, line by line ---------------------
 
