@@ -50,7 +50,7 @@ async def loop_errors(frozen_heap: None) -> AsyncIterator[list[dict[str, Any]]]:
 @pytest.fixture(params=list(DRIVERS))
 async def driver(request: pytest.FixtureRequest) -> AsyncIterator[Driver]:
     """Each driver in turn: the scenario runs over `sseclient.connect`, then
-    over `sseclient.aconnect` (see drivers.py)."""
+    over `sseclient.aconnect` with httpx and with aiohttp (see drivers.py)."""
     made = DRIVERS[request.param]()
     yield made
     await made.aclose()

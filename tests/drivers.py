@@ -1,19 +1,22 @@
-"""One reconnection scenario, two drivers: `sseclient.connect` and
-`sseclient.aconnect`.
+"""One reconnection scenario, four drivers: `sseclient.connect` over
+requests, `sseclient.connect` over the standard library's http.client
+(``transport="stdlib"``), and `sseclient.aconnect` over httpx and over
+aiohttp.
 
 A test written once takes the ``driver`` fixture (see conftest.py), which is
 each of `SyncDriver` and `AsyncDriver` in turn, and awaits what it offers:
 `Driver.read_all`, `Driver.open` (a `Stream`: its next event, the rest, a
 read in the background, ``close``, ``async with``, and the source's own
 attributes), and the options or error types that differ between requests
-and httpx.
+and httpx (and the standard library).
 
 The sync driver calls ``connect()`` and its `EventSource` directly, on the
 test's own thread, as a sync program would; it blocks the test's event loop
 meanwhile, which has nothing else to do (the servers run on threads of their
-own).  The async driver awaits ``aconnect()``'s `AsyncEventSource` in the
-test's task.  So a sync close "from another thread" and an async close "from
-another task" are one step of the scenario, `Stream.close`, while
+own).  The async drivers await ``aconnect()``'s `AsyncEventSource` in the
+test's task, over httpx (`AsyncDriver`) and over aiohttp (`AiohttpDriver`).
+So a sync close "from another thread" and an async close "from another task"
+are one step of the scenario, `Stream.close`, while
 `Stream.read_in_background` reads on a thread or in a task.
 
 Also here, for any test that reads streams: `FAST` (options for quick
@@ -23,6 +26,7 @@ reconnection), `numbers`, `eventually` and `collect`.
 from __future__ import annotations
 
 import asyncio
+import base64
 import ssl
 import threading
 import time
@@ -31,6 +35,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Callable
 from types import TracebackType
 from typing import Any
 
+import aiohttp
 import httpx
 import requests
 
@@ -122,6 +127,10 @@ class Stream(ABC):
         """``close()``/``aclose()``."""
 
     @abstractmethod
+    async def restart(self) -> None:
+        """``restart()``."""
+
+    @abstractmethod
     def read_in_background(self, hold: bool = False) -> Reading:
         """Read the stream on a thread (sync) or in a task (async)."""
 
@@ -149,6 +158,11 @@ class Driver(ABC):
     connect_error: type[BaseException]
     #: What a certificate that fails verification raises.
     certificate_error: type[BaseException]
+    #: What following too many redirects raises, and after how many.
+    redirect_error: type[BaseException]
+    max_redirects: int
+    #: The Content-Type the HTTP library gives a raw (bytes) request body.
+    bytes_content_type: str | None = None
 
     @abstractmethod
     def open(self, url: str, **options: Any) -> Stream:
@@ -161,6 +175,14 @@ class Driver(ABC):
     @abstractmethod
     def is_closed(self, response: Any) -> bool:
         """Whether a response of the HTTP library is closed."""
+
+    def status(self, response: Any) -> int:
+        """A response's status code."""
+        return int(response.status_code)
+
+    async def text(self, response: Any) -> str:
+        """The body of a response that was read before it was closed."""
+        return str(response.text)
 
     @abstractmethod
     def trusting(self, cafile: str) -> dict[str, Any]:
@@ -228,6 +250,9 @@ class SyncStream(Stream):
     async def close(self) -> None:
         self.source.close()
 
+    async def restart(self) -> None:
+        self.source.restart()
+
     def read_in_background(self, hold: bool = False) -> Reading:
         return SyncReading(self.source, hold)
 
@@ -256,14 +281,19 @@ class NotingSession(requests.Session):
 
 class SyncDriver(Driver):
     name = "connect"
-    response_type = requests.Response
-    connect_error = requests.ConnectionError
-    certificate_error = requests.exceptions.SSLError
+    #: connect()'s ``transport``.
+    transport = "requests"
+    response_type: type[Any] = requests.Response
+    connect_error: type[BaseException] = requests.ConnectionError
+    certificate_error: type[BaseException] = requests.exceptions.SSLError
+    redirect_error: type[BaseException] = requests.TooManyRedirects
+    max_redirects = requests.models.DEFAULT_REDIRECT_LIMIT
 
     def __init__(self) -> None:
         self._sessions: list[requests.Session] = []
 
     def open(self, url: str, **options: Any) -> Stream:
+        options.setdefault("transport", self.transport)
         return SyncStream(sseclient.connect(url, **options))
 
     def is_closed(self, response: Any) -> bool:
@@ -287,6 +317,17 @@ class SyncDriver(Driver):
     async def aclose(self) -> None:
         for session in self._sessions:
             session.close()
+
+
+class StdlibDriver(SyncDriver):
+    """connect(transport="stdlib"): the same `EventSource` over http.client."""
+
+    transport = "stdlib"
+    response_type = sseclient._StdlibResponse
+    connect_error = ConnectionRefusedError
+    certificate_error = ssl.SSLCertVerificationError
+    redirect_error = sseclient.HTTPStatusError
+    max_redirects = 10  # as the README says
 
 
 # ---------------------------------------------------------------------------
@@ -329,6 +370,9 @@ class AsyncStream(Stream):
     async def close(self) -> None:
         await self.source.aclose()
 
+    async def restart(self) -> None:
+        await self.source.restart()
+
     def read_in_background(self, hold: bool = False) -> Reading:
         return AsyncReading(self.source, hold)
 
@@ -350,6 +394,8 @@ class AsyncDriver(Driver):
     response_type = httpx.Response
     connect_error = httpx.ConnectError
     certificate_error = httpx.ConnectError
+    redirect_error = httpx.TooManyRedirects
+    max_redirects = httpx._config.DEFAULT_MAX_REDIRECTS
 
     def __init__(self) -> None:
         self._clients: list[httpx.AsyncClient] = []
@@ -382,8 +428,66 @@ class AsyncDriver(Driver):
         await asyncio.gather(*(client.aclose() for client in self._clients))
 
 
+class AiohttpDriver(AsyncDriver):
+    """``aconnect(url, client=session)`` with an ``aiohttp.ClientSession``:
+    one made by the driver unless the test hands the stream one."""
+
+    name = "aconnect.aiohttp"
+    response_type = aiohttp.ClientResponse
+    connect_error = aiohttp.ClientConnectorError
+    certificate_error = aiohttp.ClientConnectorCertificateError
+    redirect_error = aiohttp.TooManyRedirects
+    # ClientSession.request's max_redirects=10 counts the answers that
+    # redirect, the 10th raising: it follows 9.
+    max_redirects = 9
+    bytes_content_type = "application/octet-stream"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._sessions: list[aiohttp.ClientSession] = []
+
+    def _session(self, **options: Any) -> aiohttp.ClientSession:
+        session = aiohttp.ClientSession(**options)
+        self._sessions.append(session)
+        return session
+
+    def open(self, url: str, **options: Any) -> Stream:
+        if "client" not in options:
+            options["client"] = self._session()
+        return AsyncStream(sseclient.aconnect(url, **options))
+
+    def is_closed(self, response: Any) -> bool:
+        return bool(response.closed)
+
+    def status(self, response: Any) -> int:
+        return int(response.status)
+
+    async def text(self, response: Any) -> str:
+        return str(await response.text())
+
+    def trusting(self, cafile: str) -> dict[str, Any]:
+        context = ssl.create_default_context(cafile=cafile)
+        return {"client": self._session(connector=aiohttp.TCPConnector(ssl=context))}
+
+    def users_client(
+        self, auth: tuple[str, str], headers: dict[str, str]
+    ) -> dict[str, Any]:
+        # (aiohttp 3.14 deprecates its BasicAuth.)
+        token = base64.b64encode(":".join(auth).encode()).decode()
+        headers = {**headers, "Authorization": f"Basic {token}"}
+        return {"client": self._session(headers=headers)}
+
+    def users_client_closed(self, options: dict[str, Any]) -> bool:
+        return bool(options["client"].closed)
+
+    async def aclose(self) -> None:
+        await asyncio.gather(*(session.close() for session in self._sessions))
+
+
 #: The drivers by the name of the function they drive (the test ids).
 DRIVERS: dict[str, Callable[[], Driver]] = {
     "connect": SyncDriver,
+    "connect-stdlib": StdlibDriver,
     "aconnect": AsyncDriver,
+    "aconnect.aiohttp": AiohttpDriver,
 }

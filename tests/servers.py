@@ -38,6 +38,9 @@ connection can serve another request), ``"close"`` (``Connection: close``,
 no length: the body ends when the server closes the connection) or
 ``"length"`` (``Content-Length`` is the total of the script's bytes).
 
+`Proxy` is an HTTP proxy to reach either server through, as a client told
+of it by HTTP_PROXY or HTTPS_PROXY does.
+
 Helpers build answers: `status_only` (a status, no stream), `cut_off` (a
 body, then the connection dropped), `split_every` and `split_at` (a body in
 pieces); `numbered_events` writes events ``id: N``/``data: N`` and
@@ -56,7 +59,8 @@ import ssl
 import struct
 import threading
 import time
-from collections.abc import Sequence
+import urllib.parse
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import BinaryIO, Callable, NamedTuple, Union
@@ -73,6 +77,7 @@ __all__ = [
     "HoldOpen",
     "NumberedStream",
     "Pause",
+    "Proxy",
     "Request",
     "Response",
     "SSEServer",
@@ -85,7 +90,9 @@ __all__ = [
     "random_drops_and_errors",
     "split_at",
     "split_every",
+    "stalled_port",
     "status_only",
+    "unanswered",
 ]
 
 # ---------------------------------------------------------------------------
@@ -622,6 +629,135 @@ async def _until_eof(reader: asyncio.StreamReader) -> None:
 
 
 # ---------------------------------------------------------------------------
+# A proxy
+# ---------------------------------------------------------------------------
+
+
+class Proxy:
+    """An HTTP proxy on 127.0.0.1 (a free port): a request whose target is a
+    whole URL (``GET http://host:port/path``) is forwarded to that host, in
+    origin form, without its Proxy-Authorization and with ``Connection:
+    close``; a ``CONNECT host:port``
+    opens a tunnel to it, for https.  Every request it read is in
+    `requests`, as it came.  Each connection is served on a thread of its
+    own; leaving the ``with`` block stops it."""
+
+    def __init__(self) -> None:
+        #: Every request read, in arrival order.
+        self.requests: list[Request] = []
+        #: Exceptions from serving threads, other than a side going away.
+        self.errors: list[BaseException] = []
+        self.port = 0
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._open: set[socket.socket] = set()
+        self._threads: list[threading.Thread] = []
+        self._listener: socket.socket | None = None
+
+    def __enter__(self) -> Proxy:
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        self._start(self._accept_loop)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stopping.set()
+        with contextlib.suppress(OSError):  # wakes the blocking accept()
+            socket.create_connection(("127.0.0.1", self.port), 1).close()
+        with self._lock:
+            still_open = list(self._open)
+        for sock in still_open:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        for thread in list(self._threads):
+            thread.join(5)
+        if self._listener is not None:
+            self._listener.close()
+
+    @property
+    def url(self) -> str:
+        """``http://127.0.0.1:PORT``, for HTTP_PROXY or HTTPS_PROXY."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def _start(self, target: Callable[..., None], *args: object) -> threading.Thread:
+        thread = threading.Thread(target=target, args=args, daemon=True)
+        self._threads.append(thread)
+        thread.start()
+        return thread
+
+    def _accept_loop(self) -> None:
+        assert self._listener is not None
+        while True:
+            try:
+                conn, _ = self._listener.accept()
+            except OSError:
+                return
+            if self._stopping.is_set():
+                conn.close()
+                return
+            with self._lock:
+                self._open.add(conn)
+            self._start(self._serve, conn)
+
+    def _serve(self, client: socket.socket) -> None:
+        upstream = None
+        try:
+            with client.makefile("rb") as reader:
+                request = _read_request(reader, len(self.requests) + 1)
+            if request is None:
+                return
+            with self._lock:
+                self.requests.append(request)
+            if request.method == "CONNECT":
+                host, _, port = request.target.rpartition(":")
+                upstream = self._connect(host, int(port))
+                client.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            else:
+                url = urllib.parse.urlsplit(request.target)
+                upstream = self._connect(url.hostname or "", url.port or 80)
+                target = url.path + (f"?{url.query}" if url.query else "")
+                # One request per connection: the client sees where the
+                # response ends, and sends the next one through anew.
+                lines = [f"{request.method} {target} {request.version}"]
+                lines += [
+                    f"{name}: {value}"
+                    for name, value in request.headers.items()
+                    if name not in ("proxy-authorization", "connection")
+                ]
+                lines.append("Connection: close")
+                head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+                upstream.sendall(head + request.body)
+            back = self._start(_pipe, upstream, client)
+            _pipe(client, upstream)
+            back.join(10)
+        except OSError as exc:
+            if not self._stopping.is_set():
+                self.errors.append(exc)
+        finally:
+            for sock in (client, upstream):
+                if sock is not None:
+                    with self._lock:
+                        self._open.discard(sock)
+                    sock.close()
+
+    def _connect(self, host: str, port: int) -> socket.socket:
+        upstream = socket.create_connection((host, port), 5)
+        upstream.settimeout(None)
+        with self._lock:
+            self._open.add(upstream)
+        return upstream
+
+
+def _pipe(source: socket.socket, target: socket.socket) -> None:
+    """Copy what `source` sends to `target` until it ends, then end `target`."""
+    with contextlib.suppress(OSError):
+        while data := source.recv(65536):
+            target.sendall(data)
+    with contextlib.suppress(OSError):
+        target.shutdown(socket.SHUT_WR)
+
+
+# ---------------------------------------------------------------------------
 # Bodies
 # ---------------------------------------------------------------------------
 
@@ -772,3 +908,48 @@ def random_drops_and_errors(seed: int) -> Callable[[int], Step | Response]:
         return Step(rng.randint(1, 25), drop, framing)
 
     return script
+
+
+# ---------------------------------------------------------------------------
+# Waits that never end: for a connection, for response headers
+# ---------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def stalled_port() -> Iterator[int]:
+    """A port on 127.0.0.1 where a connection is never made: a listening
+    socket that accepts nothing, whose queue is filled first, so that Linux
+    drops each new SYN and a client waits in ``connect`` until its timeout.
+    Yields the port."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    queued: list[socket.socket] = []
+    try:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        address = listener.getsockname()
+        for _ in range(64):
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            queued.append(sock)
+            sock.settimeout(0.2)
+            try:
+                sock.connect(address)
+            except (socket.timeout, OSError):
+                break  # the queue is full: this SYN was dropped
+        else:
+            raise RuntimeError("the listening queue never filled")
+        yield address[1]
+    finally:
+        for sock in queued:
+            sock.close()
+        listener.close()
+
+
+def unanswered(release: threading.Event, timeout: float = 10.0) -> Handler:
+    """A handler for `SSEServer` that answers no request (not even its
+    headers) until ``release`` is set (or ``timeout`` passes), then 204."""
+
+    def handler(request: Request) -> Response:
+        release.wait(timeout)
+        return NO_CONTENT
+
+    return handler

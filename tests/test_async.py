@@ -454,7 +454,9 @@ ASYNC_SECTION = (
 EXAMPLES = re.findall(r"```python\n(.*?)```", ASYNC_SECTION, re.S)
 
 
-@pytest.mark.parametrize("example", EXAMPLES, ids=["httpx", "aiohttp", "aconnect"])
+@pytest.mark.parametrize(
+    "example", EXAMPLES, ids=["httpx", "aiohttp", "aconnect", "aconnect-aiohttp"]
+)
 async def test_docs_examples(example: str, capsys: pytest.CaptureFixture[str]) -> None:
     script = [b"data: hello\n\n", b"event: done\ndata: bye\n\n"]
     async with AsyncSSEServer([Response(script)]) as server:

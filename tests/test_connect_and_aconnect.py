@@ -1,5 +1,6 @@
 """Reconnecting streams, each scenario run over `sseclient.connect` and over
-`sseclient.aconnect`: the ``driver`` fixture (drivers.py) is each in turn.
+`sseclient.aconnect` with httpx and with aiohttp: the ``driver`` fixture
+(drivers.py) is each in turn.
 
 The server is the threaded `SSEServer`; it serves numbered events
 (`NumberedStream`), resumes after ``Last-Event-ID`` and drops connections
@@ -16,13 +17,16 @@ import json
 import logging
 import socket
 import ssl
+import threading
 import urllib.parse
+import zlib
 from typing import Any
 
 import pytest
 from drivers import FAST, Driver, eventually, numbers
 from servers import (
     DROP_KINDS,
+    EVENT_STREAM,
     Certificate,
     HoldOpen,
     NumberedStream,
@@ -30,6 +34,7 @@ from servers import (
     Response,
     SSEServer,
     Step,
+    WaitFor,
     cut_off,
     errors_then_events,
     numbered_events,
@@ -166,7 +171,7 @@ async def test_404_raises_at_once(driver: Driver) -> None:
     error = info.value
     assert error.status_code == 404
     assert isinstance(error.response, driver.response_type)
-    assert error.response.status_code == 404
+    assert driver.status(error.response) == 404
     assert driver.is_closed(error.response)
     assert "404 Not Found" in str(error)
     assert len(server.requests) == 1
@@ -178,7 +183,9 @@ async def test_an_error_response_keeps_its_body(driver: Driver) -> None:
     reply = status_only(401, (("Content-Type", "application/json"),), body)
     with SSEServer(reply) as server, pytest.raises(HTTPStatusError) as info:
         await driver.read_all(server.url, **FAST)
-    assert info.value.response.json() == {"error": {"message": "invalid key"}}
+    assert json.loads(await driver.text(info.value.response)) == {
+        "error": {"message": "invalid key"}
+    }
     assert driver.is_closed(info.value.response)
 
 
@@ -189,7 +196,7 @@ async def test_a_page_served_instead_of_a_stream_keeps_its_body(
     reply = Response([b"<p>log in</p>"], framing="length", headers=html)
     with SSEServer(reply) as server, pytest.raises(ContentTypeError) as info:
         await driver.read_all(server.url, **FAST)
-    assert info.value.response.text == "<p>log in</p>"
+    assert await driver.text(info.value.response) == "<p>log in</p>"
 
 
 async def test_a_wrong_content_type_raises_at_once(driver: Driver) -> None:
@@ -201,7 +208,7 @@ async def test_a_wrong_content_type_raises_at_once(driver: Driver) -> None:
         await driver.read_all(server.url, **FAST)
     assert info.value.content_type == "text/html; charset=utf-8"
     assert "text/html" in str(info.value)
-    assert info.value.response.status_code == 200
+    assert driver.status(info.value.response) == 200
     assert len(server.requests) == 1
 
 
@@ -329,6 +336,92 @@ async def test_a_redirect_is_followed_on_every_connection(driver: Driver) -> Non
     assert server.requests[3].headers["last-event-id"] == "2"
 
 
+#: Credentials a redirect may or may not carry on.
+CREDENTIALS = {"Authorization": "Bearer token", "Cookie": "session=s"}
+
+
+@pytest.mark.parametrize("other_host", [False, True], ids=["same-host", "other-host"])
+async def test_credentials_follow_a_redirect_only_on_the_same_host(
+    driver: Driver, other_host: bool
+) -> None:
+    def handler(request: Request) -> Response:
+        if request.target == "/old":
+            # 127.0.0.1 and localhost: one server, two hosts.
+            host = "localhost" if other_host else "127.0.0.1"
+            location = f"http://{host}:{server.port}/new"
+            return status_only(307, (("Location", location),))
+        return Response([b"data: x\n\n"])
+
+    with SSEServer(handler) as server:
+        events = await driver.read_all(
+            server.url_for("/old"), headers=CREDENTIALS, reconnect=False
+        )
+    assert [e.data for e in events] == ["x"]
+    first, redirected = server.requests
+    assert (first.target, redirected.target) == ("/old", "/new")
+    assert first.headers["authorization"] == "Bearer token"
+    assert first.headers["cookie"] == "session=s"
+    if other_host:
+        assert redirected.headers["host"] == f"localhost:{server.port}"
+        assert "authorization" not in redirected.headers
+        assert "cookie" not in redirected.headers
+    else:
+        assert redirected.headers["authorization"] == "Bearer token"
+
+
+@pytest.mark.parametrize(
+    ("status", "method"), [(303, "GET"), (302, "GET"), (307, "POST"), (308, "POST")]
+)
+async def test_a_redirected_post_becomes_a_get_as_browsers_do(
+    driver: Driver, status: int, method: str
+) -> None:
+    def handler(request: Request) -> Response:
+        if request.target == "/submit":
+            return status_only(status, (("Location", "/stream"),))
+        return Response([b"data: x\n\n"])
+
+    with SSEServer(handler) as server:
+        events = await driver.read_all(
+            server.url_for("/submit"), method="POST", json={"q": 1}, reconnect=False
+        )
+    assert [e.data for e in events] == ["x"]
+    redirected = server.requests[1]
+    assert (redirected.target, redirected.method) == ("/stream", method)
+    if method == "GET":
+        assert redirected.body == b""
+        if driver.name == "connect":  # httpx keeps the Content-Type
+            assert "content-type" not in redirected.headers
+    else:
+        assert json.loads(redirected.body) == {"q": 1}
+
+
+async def test_endless_redirects_raise_at_once(driver: Driver) -> None:
+    loop = status_only(302, (("Location", "/again"),))
+    with SSEServer(loop) as server, pytest.raises(driver.redirect_error):
+        await driver.read_all(server.url, max_attempts=3, **FAST)
+    assert len(server.requests) == driver.max_redirects + 1
+
+
+async def test_a_gzip_body_is_decoded_as_it_arrives(driver: Driver) -> None:
+    body, ends = numbered_events(1, 3)
+    blocks = [body[start:end] for start, end in zip([0, *ends], ends)]
+    compressor = zlib.compressobj(wbits=31)  # gzip
+    # Each event flushed on its own: the first must come before the rest.
+    pieces = [compressor.compress(block) + compressor.flush(zlib.Z_SYNC_FLUSH)
+              for block in blocks] + [compressor.flush()]  # fmt: skip
+    go = threading.Event()
+    gzip_stream = (*EVENT_STREAM, ("Content-Encoding", "gzip"))
+    reply = Response([pieces[0], WaitFor(go), *pieces[1:]], headers=gzip_stream)
+    with SSEServer([reply]) as server:
+        source = driver.open(server.url, **FAST)
+        assert numbers([await source.next()]) == [1]
+        go.set()
+        assert numbers(await source.rest()) == [2, 3]
+    assert "gzip" in server.requests[0].headers["accept-encoding"]
+    assert zlib.decompress(b"".join(pieces), wbits=31) == body
+    assert server.timeouts == 0
+
+
 def decoded(request: Request) -> Any:
     """A request's body as the value given for it: JSON and form bodies
     decoded, others as bytes."""
@@ -360,10 +453,17 @@ async def test_a_body_is_resent_on_every_connection(
     (given,) = body.values()
     for request in server.requests:
         assert request.method == "POST"
+        if content_type is None:  # what the library gives raw bytes
+            content_type = driver.bytes_content_type
         assert request.headers.get("content-type") == content_type
         assert decoded(request) == given
 
 
+# The standard library's transport takes no session (see test_stdlib_transport.py
+# for its auth and params).
+@pytest.mark.parametrize(
+    "driver", ["connect", "aconnect", "aconnect.aiohttp"], indirect=True
+)
 async def test_the_users_session_or_client_is_used_on_every_connection_and_left_open(
     driver: Driver,
 ) -> None:

@@ -135,7 +135,10 @@ def test_sdist_has_the_tests_and_their_data(installed: Installed) -> None:
         for path in (ROOT / "tests").rglob("*")
         if path.is_file() and "__pycache__" not in path.parts
     }
-    assert {"tests/streams/openai_chat_completion.sse", "tests/conftest.py"} <= tests
+    assert {
+        "tests/streams/synthetic/openai_chat_completion.sse",
+        "tests/conftest.py",
+    } <= tests
     missing = tests - names
     assert not missing
     expected = {"sseclient.py", "hatch_build.py", "pyproject.toml", "tox.ini"}
