@@ -394,3 +394,17 @@ async def test_connect_and_aconnect_across_reconnections(driver: Driver) -> None
     assert [e.data for e in events] == ["a", "b"]
     # The unfinished ": cut" line of the first body is never reported.
     assert seen == ["first", "second"]
+
+
+def test_a_subclass_of_the_parser_reports_comments_too() -> None:
+    class Mine(EventStreamParser):
+        pass
+
+    seen: list[str] = []
+    parser = Mine(on_comment=seen.append)
+    assert isinstance(parser, Mine)
+    assert [e.data for e in parser.feed(b": x\ndata: a\n\n")] == ["a"]
+    assert seen == ["x"]
+    assert type(Mine(on_comment=seen.append)) is type(parser)
+    assert type(Mine()) is Mine
+    assert type(EventStreamParser()) is EventStreamParser
