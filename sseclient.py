@@ -31,6 +31,7 @@ to one shows where the other must change.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import functools
 import json
@@ -74,11 +75,25 @@ if TYPE_CHECKING:
 
 __version__ = "1.0.0"
 
+
+def __getattr__(name: str) -> Any:
+    """``sseclient.requests``: the requests module, imported when first asked
+    for.  sseclient 0.0.27 imported it at its top, and its users' tests patch
+    ``sseclient.requests.get`` or ``sseclient.requests.Session.send``; this
+    module does not import it until a URL is read."""
+    if name == "requests":
+        import requests
+
+        return requests
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = [
     "DEFAULT_MAX_EVENT_SIZE",
     "AsyncEventSource",
     "AsyncSSEClient",
     "ContentTypeError",
+    "ContentTypeWarning",
     "Event",
     "EventSource",
     "EventStreamParser",
@@ -123,6 +138,16 @@ class NotStreamingWarning(SSEError, UserWarning):
     """
 
 
+class ContentTypeWarning(SSEError, UserWarning):
+    """`SSEClient` or `AsyncSSEClient` got a 2xx response (or sseclient
+    0.0.27's ``SSEClient(url)`` a first one) whose ``Content-Type`` is not
+    ``text/event-stream``.
+
+    Its body is parsed as an event stream all the same, as sseclient-py
+    does; `connect` and `aconnect` raise `ContentTypeError` instead.
+    """
+
+
 class EventTooLarge(SSEError):
     """An event, or one line of it, grew past ``max_event_size`` characters.
 
@@ -144,9 +169,11 @@ class ResponseError(SSEError):
     ``status_code`` is the HTTP status and ``response`` the response object
     of the HTTP library (a ``requests.Response`` for `connect` over requests;
     over the standard library, one with the same ``status_code``,
-    ``headers``, ``content``, ``text`` and ``json()``), closed; its
-    body was read first if the server declared a length of at most 1 MiB, so
-    that ``response.text`` shows what the server said.
+    ``headers``, ``content``, ``text`` and ``json()``).  One that `connect`
+    or ``SSEClient(url)`` made is closed, and its body was read first if the
+    server declared a length of at most 1 MiB, so that ``response.text``
+    shows what the server said; one given to `SSEClient` is left open (a
+    requests response's small body is read and kept too).
     """
 
     def __init__(self, message: str, status_code: int, response: Any) -> None:
@@ -156,11 +183,14 @@ class ResponseError(SSEError):
 
 
 class HTTPStatusError(ResponseError):
-    """The server answered with a status other than 200 and 204.
+    """The server answered with a status other than 200 and 204 (`SSEClient`
+    and `AsyncSSEClient`: a status outside 2xx, raised at construction, the
+    start of the body quoted in the message).
 
-    Raised at once for a status that retrying cannot fix (most 4xx); a
-    status worth retrying (408, 429, 5xx but 501 and 505) is retried, and
-    is the ``__cause__`` of `RetriesExhausted` if every attempt failed.
+    `connect` and `aconnect` raise it at once for a status that retrying
+    cannot fix (most 4xx); a status worth retrying (408, 429, 5xx but 501
+    and 505) is retried, and is the ``__cause__`` of `RetriesExhausted` if
+    every attempt failed.
     ``retry_after`` is the wait in seconds that the server asked for in a
     ``Retry-After`` header, or ``None``.
     """
@@ -235,6 +265,43 @@ class Event:
         self.data = data
         self.retry = retry
 
+    @classmethod
+    def parse(cls, raw: str) -> Event:
+        """One block of event stream text as an `Event` (sseclient 0.0.27's
+        ``Event.parse``, the inverse of `dump`).
+
+        The lines, ended by CRLF, LF or CR, are read by the spec's field
+        rules; blank lines are skipped, so the block may end with its blank
+        line or not.  ``id`` is the block's own ``id:`` value (``None``
+        without one), ``event`` its type (``"message"`` unless named),
+        ``data`` its data lines joined with LF (``""`` without any), and
+        ``retry`` its last valid ``retry:`` value (ASCII digits), or ``None``.
+        """
+        if not isinstance(raw, str):
+            raise TypeError(
+                f"raw: expected the text of an event (str), not {raw!r:.60}"
+            )
+        event_id: str | None = None
+        event_type = ""
+        data: list[str] = []
+        retry: int | None = None
+        for line in raw.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+            field, _, value = line.partition(":")
+            if value[:1] == " ":
+                value = value[1:]
+            if field == "data":
+                data.append(value)
+            elif field == "event":
+                event_type = value
+            elif field == "id" and "\0" not in value:
+                event_id = value
+            elif field == "retry" and value.isdigit() and value.isascii():
+                try:
+                    retry = int(value)
+                except ValueError:  # more digits than int() takes
+                    retry = sys.maxsize
+        return cls(event_id, event_type or "message", "\n".join(data), retry)
+
     def json(self) -> Any:
         """The data parsed as JSON."""
         return json.loads(self.data)
@@ -292,6 +359,79 @@ def _make_event(id: str | None, event: str, data: str, retry: int | None) -> Eve
 
 
 _new_object = object.__new__
+
+
+# -- Argument checks: each names the argument and what it accepts ---------
+
+
+def _check_char_enc(char_enc: object) -> None:
+    if not isinstance(char_enc, str):
+        raise TypeError(
+            "char_enc: expected the name of a text encoding (str),"
+            f" not {char_enc!r:.60}"
+        )
+    try:
+        codecs.lookup(char_enc)
+    except LookupError:
+        raise LookupError(
+            f"char_enc: unknown text encoding {char_enc!r:.60} (e.g. 'utf-8')"
+        ) from None
+
+
+def _check_int(name: str, value: object, minimum: int, none_means: str = "") -> None:
+    """An int of at least `minimum`, or None if ``none_means`` says what that
+    means."""
+    if value is None and none_means:
+        return
+    accepts = f"an int of at least {minimum}"
+    if none_means:
+        accepts += f", or None ({none_means})"
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"{name}: expected {accepts}, not {value!r:.60}")
+    if value < minimum:
+        raise ValueError(f"{name}: expected {accepts}, not {value!r}")
+
+
+def _check_number(name: str, value: object, unit: str) -> None:
+    """A number (int or float) of at least 0, and finite."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        raise TypeError(f"{name}: expected a number of {unit}, not {value!r:.60}")
+    if not 0 <= value < float("inf"):
+        raise ValueError(
+            f"{name}: expected a number of {unit} (0 or more), not {value!r}"
+        )
+
+
+def _check_optional_str(name: str, value: object) -> None:
+    if value is not None and not isinstance(value, str):
+        raise TypeError(f"{name}: expected a str or None, not {value!r:.60}")
+
+
+def _check_url(url: object) -> None:
+    if not isinstance(url, str):
+        raise TypeError(
+            f"url: expected an http:// or https:// URL (str), not {url!r:.60}"
+        )
+    scheme, colon, _ = url.partition(":")
+    if not colon or scheme.lower() not in ("http", "https"):
+        raise ValueError(
+            f"url: unsupported scheme in {url!r:.80}:"
+            " expected an http:// or https:// URL"
+        )
+
+
+def _check_options(
+    options: Mapping[str, object], accepted: frozenset[str], where: str
+) -> None:
+    """Keyword arguments passed on to an HTTP library: refuse an unknown one
+    now, not at the first request."""
+    unknown = sorted(set(options) - accepted)
+    if unknown:
+        raise TypeError(
+            f"unexpected keyword argument {unknown[0]!r}; the other keyword"
+            f" arguments go to {where}, which takes {', '.join(sorted(accepted))}"
+        )
+
 
 # ---------------------------------------------------------------------------
 # 2. The parser: bytes in, events out, no I/O
@@ -354,6 +494,9 @@ class EventStreamParser:
         *,
         on_comment: Callable[[str], object] | None = None,
     ) -> None:
+        _check_char_enc(char_enc)
+        _check_int("max_event_size", max_event_size, 1, "no limit")
+        _check_optional_str("last_event_id", last_event_id)
         # -- What the stream has set, kept across `end` for the next stream.
         #: The spec's "last event ID string": the ID buffer as it stood at the
         #: last blank line.  This is what a reconnection sends.
@@ -1171,6 +1314,95 @@ def _shut_down(source: Any) -> None:
             sock.detach()  # the handle made here must not close the socket
 
 
+# -- Responses: their status, headers and the start of their body ---------
+
+
+def _response_status(source: object) -> tuple[int, Mapping[str, str] | None] | None:
+    """The status and headers of an HTTP response of any library; ``None``
+    for a source that is not a response (a file, an iterable of chunks) or
+    whose status is not a number (a test double such as a ``Mock``).  The
+    headers (looked up without regard to case) are ``None`` if the response
+    has none to read (a test double again): it is read as sseclient 0.0.27
+    would, without a ``Content-Type`` check."""
+    status = getattr(source, "status_code", None)  # requests, httpx
+    if status is None:
+        status = getattr(source, "status", None)  # urllib3, http.client, aiohttp
+    if not isinstance(status, int) or isinstance(status, bool):
+        return None
+    headers = getattr(source, "headers", None)
+    if isinstance(headers, Mapping):
+        return status, headers
+    if hasattr(source, "getheader") and hasattr(headers, "get_content_type"):
+        # http.client: an email.message.Message, whose get() ignores case.
+        return status, cast("Mapping[str, str]", headers)
+    return status, None
+
+
+#: The most characters of a body that an error message quotes.
+_EXCERPT_LIMIT = 300
+
+
+def _body_start(source: Any, *, read: bool) -> bytes:
+    """The first bytes of a response's body, its Content-Encoding undone:
+    what the library holds already if it read the body, else (with
+    ``read``) what the first reads give, up to a little more than an error
+    message quotes.  Whatever fails here, the error being reported is the
+    one that matters: a body that cannot be read is ``b""``."""
+    for name in ("_content", "_body"):  # requests and httpx; urllib3 and aiohttp
+        held = getattr(source, name, None)
+        if isinstance(held, bytes):
+            return held[: 4 * _EXCERPT_LIMIT]
+    start = b""
+    if read and hasattr(source, "iter_content") and hasattr(source, "raw"):
+        # requests: a small body is read whole, so that the response's
+        # ``text`` and ``json()`` still give it.
+        with contextlib.suppress(Exception):
+            if _body_worth_keeping(source.headers):
+                return bytes(source.content[: 4 * _EXCERPT_LIMIT])
+    if read:
+        with contextlib.suppress(Exception):
+            for chunk in _byte_chunks(source):
+                start += chunk
+                if len(start) >= 4 * _EXCERPT_LIMIT:
+                    break
+    return start
+
+
+def _excerpt(body: bytes) -> str:
+    """The start of a body, for an error message: decoded as UTF-8, control
+    characters escaped (a body may hold terminal escapes), cut at
+    _EXCERPT_LIMIT characters."""
+    text = body[: 4 * _EXCERPT_LIMIT].decode("utf-8", "replace")
+    text = text[: _EXCERPT_LIMIT + 1].translate(_ESCAPES)
+    return text if len(text) <= _EXCERPT_LIMIT else text[:_EXCERPT_LIMIT] + "..."
+
+
+_ESCAPES = {
+    **{c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7F, 0xA0))},
+    0x09: "\\t",
+    0x0A: "\\n",
+    0x0D: "\\r",
+}
+
+
+def _is_event_stream(content_type: str | None) -> bool:
+    # "HTTP 200 OK responses with a `Content-Type` header specifying the type
+    # `text/event-stream`, ignoring any MIME type parameters, must be
+    # processed line by line."
+    if content_type is None:
+        return False
+    return content_type.partition(";")[0].strip().lower() == "text/event-stream"
+
+
+def _status_text(status: int) -> str:
+    import http
+
+    try:
+        return f"{status} {http.HTTPStatus(status).phrase}"
+    except ValueError:
+        return str(status)
+
+
 if TYPE_CHECKING:
 
     class _HttpxResponse(Protocol):
@@ -1209,7 +1441,7 @@ def _async_byte_chunks(source: AsyncByteSource) -> AsyncIterator[bytes]:
         return cast("_AiohttpBody", body).iter_any()
     if not hasattr(source, "__aiter__"):
         raise TypeError(
-            "AsyncSSEClient reads an async iterable of bytes or an httpx or"
+            "source: expected an async iterable of bytes chunks or an httpx or"
             f" aiohttp response, not {type(source).__name__}"
             " (SSEClient reads sync ones)"
         )
@@ -1314,7 +1546,7 @@ if TYPE_CHECKING:
         network_errors: tuple[type[BaseException], ...]
 
         def send(self, headers: Mapping[str, str | bytes]) -> Any: ...
-        def status(self, response: Any) -> tuple[int, Mapping[str, str]]: ...
+        def status(self, response: Any) -> tuple[int, Mapping[str, str] | None]: ...
         def chunks(self, response: Any) -> Iterator[bytes]: ...
         def keep_small_body(self, response: Any) -> None: ...
         def close_response(self, response: Any) -> None: ...
@@ -1553,7 +1785,9 @@ class _RequestsTransport:
         self._response = response
         return response
 
-    def status(self, response: requests.Response) -> tuple[int, Mapping[str, str]]:
+    def status(
+        self, response: requests.Response
+    ) -> tuple[int, Mapping[str, str] | None]:
         return response.status_code, response.headers
 
     def chunks(self, response: requests.Response) -> Iterator[bytes]:
@@ -1581,6 +1815,108 @@ class _RequestsTransport:
         self._watch.release()
         if self._owns_session:
             self._session.close()
+
+
+#: The keyword arguments that `connect` passes on to ``Session.request``
+#: (those it does not set itself).
+_REQUESTS_OPTIONS = frozenset(
+    [
+        "params",
+        "cookies",
+        "files",
+        "auth",
+        "allow_redirects",
+        "proxies",
+        "hooks",
+        "verify",
+        "cert",
+    ]
+)
+#: The keyword arguments that ``SSEClient(url, ...)`` passes on to
+#: ``requests.get`` (all but ``stream``).
+_REQUESTS_GET_OPTIONS = _REQUESTS_OPTIONS | {"data", "json", "headers", "timeout"}
+#: The keyword arguments that `aconnect` passes on to httpx: those of
+#: ``AsyncClient.build_request`` and ``send`` that it does not set itself.
+_HTTPX_OPTIONS = frozenset(
+    ["params", "cookies", "files", "content", "extensions", "auth", "follow_redirects"]
+)
+#: The keyword arguments that `aconnect` passes on to aiohttp's
+#: ``ClientSession.request`` (those it does not set itself).
+_AIOHTTP_OPTIONS = frozenset(
+    [
+        "params",
+        "cookies",
+        "auth",
+        "allow_redirects",
+        "max_redirects",
+        "proxy",
+        "proxy_auth",
+        "ssl",
+        "server_hostname",
+    ]
+)
+
+
+class _RequestsGetTransport(_RequestsTransport):
+    """The requests of sseclient 0.0.27's ``SSEClient(url, ...)``: each is
+    ``requests.get(url, stream=True, headers=..., **options)``, that function
+    looked up as each request is made (so a test that replaces
+    ``requests.get`` sees it), or ``session.get(...)`` when a session is
+    given.  `open` makes the first one, in the constructor; `send` then hands
+    that response over before it makes any other."""
+
+    def __init__(
+        self, session: requests.Session | None, url: str, options: dict[str, Any]
+    ) -> None:
+        self.network_errors = _requests_network_errors()
+        # requests.get's own sockets are not watched: `abort` shuts the
+        # response's down (see _RequestsTransport.abort).
+        self._watch = _SocketWatch()
+        self._response: requests.Response | None = None  # sent, not yet closed
+        self._get_session = session  # the caller's, never closed here
+        self._url = url
+        self._options = options  # requests.get's arguments but the headers
+        self._first: requests.Response | None = None  # made by open, not read
+        #: The response of the last request made (sseclient 0.0.27's ``resp``).
+        self.last_response: requests.Response | None = None
+
+    def open(self, headers: Mapping[str, str | bytes]) -> requests.Response:
+        self._first = self.send(headers)
+        return self._first
+
+    def send(self, headers: Mapping[str, str | bytes]) -> requests.Response:
+        if self._first is not None:
+            response, self._first = self._first, None
+            return response
+        import requests
+
+        get = requests.get if self._get_session is None else self._get_session.get
+        self.last_response = get(
+            self._url, headers=dict(headers), stream=True, **self._options
+        )
+        self._response = self.last_response
+        return self.last_response
+
+    def status(
+        self, response: requests.Response
+    ) -> tuple[int, Mapping[str, str] | None]:
+        judged = _response_status(response)
+        return (200, None) if judged is None else judged
+
+    def keep_small_body(self, response: requests.Response) -> None:
+        if isinstance(getattr(response, "headers", None), Mapping):
+            super().keep_small_body(response)
+
+    def close_response(self, response: requests.Response) -> None:
+        self._response = None
+        _close_response(response)  # a test double may have no close()
+
+    def close(self) -> None:
+        # requests.get closes its own session; a given one is the caller's.
+        # Only the first response may still be open: made, never read.
+        if self._first is not None:
+            self.close_response(self._first)
+            self._first = None
 
 
 if TYPE_CHECKING:
@@ -1867,6 +2203,15 @@ class _AiohttpTransport:
             await asyncio.wait_for(wakeup.wait(), delay)
 
 
+def _is_aiohttp(client: object) -> bool:
+    """Whether `client` is aiohttp's, known by the module of its class (or
+    of a base), so that aiohttp is never imported for httpx."""
+    return client is not None and any(
+        klass.__module__.partition(".")[0] == "aiohttp"
+        for klass in type(client).__mro__
+    )
+
+
 def _async_transport(
     client: httpx.AsyncClient | aiohttp.ClientSession | None,
     method: str,
@@ -1879,10 +2224,7 @@ def _async_transport(
     """The transport for `aconnect`'s ``client``: aiohttp's for an aiohttp
     session, known by the module of its class (or of a base), so that
     aiohttp is never imported for httpx; else httpx's."""
-    if client is not None and any(
-        klass.__module__.partition(".")[0] == "aiohttp"
-        for klass in type(client).__mro__
-    ):
+    if _is_aiohttp(client):
         session = cast("aiohttp.ClientSession", client)
         return _AiohttpTransport(session, method, url, data, json, timeout, options)
     httpx_client = cast("httpx.AsyncClient | None", client)
@@ -1907,6 +2249,123 @@ _STDLIB_OPTIONS = ("params", "auth", "verify", "cert")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
+#: The first line of a recording.  The format is told in the project's
+#: tests/streams/recorded/README.md.
+_RECORDING_MAGIC = "# sseclient recording 1"
+
+
+class _Recorder:
+    """`connect`'s ``record``: each response of a `_StdlibTransport`, written
+    to a text file as it arrives, one recording after the other.
+
+    A recording is the request's method and URL, the status line and
+    headers, then each read of the body (de-chunked but still encoded: gzip
+    stays gzip), then how the body ended: ``eof``, ``error NAME: MESSAGE``,
+    or ``stopped`` (closed, restarted or given up before its end).  Each line
+    has the seconds since the request was sent.  Another thread may stop a
+    recording (`close`, `restart`), so every write holds a lock.
+    """
+
+    def __init__(self, file: TextIO | str | os.PathLike[str]) -> None:
+        # `_file`: where the recordings go, one after the other.
+        if isinstance(file, (str, os.PathLike)):
+            self._file: TextIO = open(file, "w", encoding="utf-8", newline="\n")  # noqa: SIM115
+            self._owned = True  # opened here: closed with the stream
+        elif callable(getattr(file, "write", None)):
+            self._file = file
+            self._owned = False  # the caller's: left open
+        else:
+            raise TypeError(
+                "record: expected a text file or the path of one, not"
+                f" {type(file).__name__}"
+            )
+        self._lock = threading.Lock()  # `end` and `close` come from any thread
+        self._start = 0.0  # when the request of the open recording was sent
+        self._open = False  # a recording has begun, and has no end line yet
+        self._closed = False  # `close` came: nothing more is written
+
+    def begin(
+        self, method: str, url: str, response: http.client.HTTPResponse, sent: float
+    ) -> None:
+        """Start the recording of `response`, whose request was sent at
+        `sent` (``time.monotonic()``): its first line, status line and
+        headers."""
+        lines = [
+            f"HTTP/{response.version / 10:.1f} {response.status} {response.reason}"
+        ]
+        lines += [f"{name}: {value}" for name, value in response.msg.items()]
+        head = "\n".join(_escaped(line.encode("latin-1")) for line in lines)
+        with self._lock:
+            if self._closed:
+                return
+            self._start = sent
+            self._open = True
+            self._write(
+                f"{_RECORDING_MAGIC}: {method} {_escaped(url.encode())}\n"
+                f"+{time.monotonic() - sent:.6f} {head}\n\n"
+            )
+
+    def chunks(self, read1: Callable[[int], bytes]) -> Iterator[bytes]:
+        """The reads of a body, each written down as it is read; at its end
+        (the body's, or a failed read's), the end line."""
+        try:
+            while True:
+                chunk = read1(_READ_SIZE)
+                if not chunk:
+                    self.end("eof")
+                    return
+                line = _escaped(chunk)
+                with self._lock:
+                    if self._open:
+                        self._write(f"+{time.monotonic() - self._start:.6f} {line}\n")
+                yield chunk
+        except Exception as exc:
+            self.end("error " + _escaped(f"{type(exc).__name__}: {exc}".encode()))
+            raise
+
+    def end(self, how: str) -> None:
+        """End the open recording, if any, with how its body ended."""
+        with self._lock:
+            if self._open:
+                self._open = False
+                self._write(f"end +{time.monotonic() - self._start:.6f} {how}\n")
+
+    def close(self) -> None:
+        """The stream is over: end any open recording (``stopped``) and close
+        the file if `connect` opened it."""
+        self.end("stopped")
+        with self._lock:
+            if not self._closed and self._owned:
+                self._file.close()
+            self._closed = True
+
+    def _write(self, text: str) -> None:
+        self._file.write(text)
+        self._file.flush()
+
+
+_SHORT_ESCAPES = {"\\": r"\\", "\n": r"\n", "\r": r"\r", "\t": r"\t"}
+
+
+def _escaped(data: bytes) -> str:
+    r"""`data` as one line of text that gives back the same bytes: its valid
+    UTF-8 as itself, but backslash, LF, CR and tab as ``\\``, ``\n``, ``\r``,
+    ``\t``, and as ``\xHH`` each byte of control and other unprintable
+    characters, of invalid UTF-8, and a space at the end."""
+    import re
+
+    def escape(match: re.Match[str]) -> str:
+        char = match[0]
+        if char in _SHORT_ESCAPES:
+            return _SHORT_ESCAPES[char]
+        if char.isprintable():  # not so for the surrogates of invalid bytes
+            return char
+        return "".join(f"\\x{b:02x}" for b in char.encode("utf-8", "surrogateescape"))
+
+    text = re.sub(r"[^ -\[\]-~]", escape, data.decode("utf-8", "surrogateescape"))
+    return text[:-1] + r"\x20" if text.endswith(" ") else text
+
+
 class _StdlibResponse:
     """A response of the standard library's transport: the
     ``http.client.HTTPResponse`` as ``raw``, with the names of a
@@ -1919,6 +2378,7 @@ class _StdlibResponse:
         url: str,
         raw: http.client.HTTPResponse,
         connection: http.client.HTTPConnection,
+        sent: float,
     ) -> None:
         self.url = url  # the URL that answered, after any redirects
         self.raw = raw  # its body is the stream
@@ -1928,6 +2388,8 @@ class _StdlibResponse:
         self.headers = cast("Mapping[str, str]", raw.msg)
         self._connection = connection  # closed with the response
         self._content: bytes | None = None  # the body, once `content` read it
+        self._sent = sent  # when its request was sent (time.monotonic())
+        self._recorded = False  # its body goes through the transport's _Recorder
 
     @property
     def content(self) -> bytes:
@@ -1973,6 +2435,7 @@ class _StdlibTransport:
         json: Any,
         timeout: float | tuple[float | None, float | None] | None,
         options: dict[str, Any],
+        record: TextIO | str | os.PathLike[str] | None = None,
     ) -> None:
         import http.client
         from urllib.parse import unquote, urlsplit
@@ -2023,6 +2486,8 @@ class _StdlibTransport:
         if parts.scheme.lower() == "https" or "verify" in options or self._cert:
             self._tls = self._tls_context()
         self._watch = _SocketWatch()  # the socket of the request in flight
+        # `connect`'s ``record``: where each response is written as it arrives.
+        self._recorder = None if record is None else _Recorder(record)
 
     def send(self, headers: Mapping[str, str | bytes]) -> _StdlibResponse:
         """Make the request, following redirects as requests does."""
@@ -2046,6 +2511,10 @@ class _StdlibTransport:
             status = response.status_code
             location = response.headers.get("Location")
             if status not in _REDIRECTS or location is None:
+                if self._recorder is not None:
+                    # The response the redirects led to is the one recorded.
+                    self._recorder.begin(method, url, response.raw, response._sent)
+                    response._recorded = True
                 return response
             response.close()
             if redirects == _MAX_REDIRECTS:
@@ -2075,10 +2544,16 @@ class _StdlibTransport:
 
     def chunks(self, response: _StdlibResponse) -> Iterator[bytes]:
         # read1 returns what has arrived; Content-Encoding is undone.
-        return _byte_chunks(response.raw)
+        if not response._recorded:
+            return _byte_chunks(response.raw)
+        # Recorded before the decoding, as it arrived.
+        chunks = cast("_Recorder", self._recorder).chunks(response.raw.read1)
+        return _decoded(chunks, response.raw.getheader("Content-Encoding"))
 
     def keep_small_body(self, response: _StdlibResponse) -> None:
-        if _body_worth_keeping(response.headers):
+        if response._recorded:
+            self._keep_recorded_body(response)
+        elif _body_worth_keeping(response.headers):
             # The body only explains the error about to be raised: a body
             # that cannot be read or decoded must not take that error's place.
             with contextlib.suppress(Exception):
@@ -2086,18 +2561,45 @@ class _StdlibTransport:
 
     def close_response(self, response: _StdlibResponse) -> None:
         self._watch.release()
+        if response._recorded:
+            # A body that nothing is left of (a 204's, one read to its
+            # Content-Length) ended; any other was stopped before its end.
+            ended = response.raw.length == 0
+            cast("_Recorder", self._recorder).end("eof" if ended else "stopped")
         response.close()
 
     def rearm(self) -> None:
         self._watch.rearm()
 
     def abort(self) -> None:
+        if self._recorder is not None:
+            # `close` or `restart`: the read that the abort breaks is no error.
+            self._recorder.end("stopped")
         self._watch.abort()
 
     def close(self) -> None:
         """No more requests; one in flight ends at once."""
+        if self._recorder is not None:
+            self._recorder.close()
         self._watch.abort()
         self._watch.release()
+
+    def _keep_recorded_body(self, response: _StdlibResponse) -> None:
+        """The body of a recorded response that is not a stream goes into
+        the recording up to `_ERROR_BODY_LIMIT` bytes, whatever its length
+        (it may tell why); kept for `ResponseError` if it ended by then."""
+        reads = []
+        size = 0
+        recorder = cast("_Recorder", self._recorder)
+        # As in `keep_small_body`: this body must not replace the error.
+        with contextlib.suppress(Exception):
+            for chunk in recorder.chunks(response.raw.read1):
+                reads.append(chunk)
+                size += len(chunk)
+                if size >= _ERROR_BODY_LIMIT:
+                    return
+            encoding = response.raw.getheader("Content-Encoding")
+            response._content = b"".join(_decoded(iter(reads), encoding))
 
     def _request(
         self, method: str, url: str, body: bytes | None, headers: dict[str, str | bytes]
@@ -2147,11 +2649,12 @@ class _StdlibTransport:
             connection.connect()
             cast("socket.socket", connection.sock).settimeout(read_timeout)
             connection.request(method, target, body, headers)
+            sent = time.monotonic()  # where a recording's times count from
             raw = connection.getresponse()
         except BaseException:
             connection.close()
             raise
-        return _StdlibResponse(url, raw, connection)
+        return _StdlibResponse(url, raw, connection, sent)
 
     def _tls_context(self) -> ssl.SSLContext:
         """TLS as requests sets it up: ``verify`` is True (the system's CAs),
@@ -2300,10 +2803,48 @@ def _proxy_for(scheme: str, host: str, port: int | None) -> SplitResult | None:
 # ---------------------------------------------------------------------------
 
 
+def _is_byte_source(source: object) -> bool:
+    """Whether `SSEClient` can read `source` (bytes aside): a response, a
+    file, or an iterable of chunks."""
+    return not isinstance(source, str) and (
+        hasattr(source, "read") or hasattr(source, "__iter__")
+    )
+
+
+def _check_response(
+    source: object, *, read_body: bool, stacklevel: int, url: str | None = None
+) -> None:
+    """Judge an HTTP response that a client is given (nothing to judge in a
+    file or an iterable): raise `HTTPStatusError` for a status outside 2xx,
+    quoting the start of the body (``read_body``: read it, if the library
+    has not), and warn with `ContentTypeWarning` (``stacklevel`` from here)
+    if the Content-Type is not ``text/event-stream``."""
+    judged = _response_status(source)
+    if judged is None:
+        return
+    status, headers = judged
+    where = url or str(getattr(source, "url", None) or "") or "the server"
+    if not 200 <= status < 300:
+        message = f"{where} answered {_status_text(status)}"
+        body = _excerpt(_body_start(source, read=read_body))
+        if body:
+            message += f": {body}"
+        raise HTTPStatusError(message, status, source)
+    content_type = None if headers is None else headers.get("Content-Type")
+    if headers is not None and not _is_event_stream(content_type):
+        warnings.warn(
+            f"{where} answered with Content-Type {content_type!r}, not"
+            " text/event-stream; its body is parsed as an event stream all the"
+            " same",
+            ContentTypeWarning,
+            stacklevel=stacklevel,
+        )
+
+
 class SSEClient:
     """Events from an event stream source; a drop-in for sseclient-py.
 
-    ``event_source`` is one of:
+    ``event_source`` is one of (anything else raises `TypeError`):
 
     * a ``requests.Response`` got with ``stream=True``;
     * a ``urllib3.HTTPResponse`` got with ``preload_content=False``
@@ -2312,7 +2853,16 @@ class SSEClient:
       ``client.stream(...)``;
     * an ``http.client.HTTPResponse`` (as from ``urllib.request.urlopen``)
       or any binary file object (``read1``, else ``read``);
-    * any other iterable of ``bytes`` chunks.
+    * any other iterable of ``bytes`` chunks;
+    * ``bytes`` (or ``bytearray``, ``memoryview``): a whole stream, read as
+      one chunk.
+
+    An HTTP response is judged when the client is made: a status outside
+    2xx raises `HTTPStatusError` (its message quotes the start of the body),
+    and a ``Content-Type`` other than ``text/event-stream`` warns with
+    `ContentTypeWarning`, then the body is parsed all the same.  A response
+    whose status is not a number or which has no headers (a test double) is
+    read as it is.
 
     From a response or file the client reads whatever bytes have arrived,
     never waiting for a block to fill, and undoes a gzip or deflate
@@ -2337,13 +2887,19 @@ class SSEClient:
 
     Given a URL instead, it takes the arguments of PyPI ``sseclient`` 0.0.27,
     ``SSEClient(url, last_id=None, retry=3000, session=None, chunk_size=1024,
-    **requests_kwargs)``, and reads a reconnecting stream from `connect`,
-    which takes the keyword arguments of its own (``on_comment`` too).
+    **requests_kwargs)``, and works as 0.0.27 does: the constructor sends
+    the first request, ``requests.get(url, stream=True, headers=...,
+    **requests_kwargs)`` (``session.get`` when a session is given), so that a
+    network error or an error status (`HTTPStatusError`) is raised there.
+    The headers are ``Accept: text/event-stream``, ``Cache-Control:
+    no-cache``, ``Last-Event-ID`` once known, and the caller's.  Later
+    requests are made the same way, when the stream reconnects by the rules
+    of `connect`; as in 0.0.27, any 2xx answer but 204 is read, and no
+    timeout is set unless ``timeout`` is given.
     """
 
     _events: Iterator[Event]
 
-    @overload
     @overload
     def __init__(
         self,
@@ -2373,6 +2929,8 @@ class SSEClient:
         self._state: EventStreamParser | EventSource
         self._close: Callable[[], None]  # closes the source, or that stream
         self._closed = False  # close() was called: a failed read is the end
+        # sseclient 0.0.27's form: the requests of SSEClient(url), else None.
+        self._transport: _RequestsGetTransport | None = None
         if isinstance(event_source, str):
             stream = self._connect(event_source, *args, **kwargs)
             self._iterator = self._state = stream
@@ -2388,7 +2946,17 @@ class SSEClient:
         max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE,
         on_comment: Callable[[str], object] | None = None,
     ) -> None:
+        if isinstance(event_source, (bytes, bytearray, memoryview)):
+            event_source = (bytes(event_source),)  # one chunk of a whole stream
+        elif not _is_byte_source(event_source):
+            raise TypeError(
+                "event_source: expected an HTTP response (requests, urllib3,"
+                " httpx, http.client), a binary file, an iterable of bytes"
+                " chunks, bytes (a whole stream) or an http(s) URL (str), not"
+                f" {type(event_source).__name__}"
+            )
         parser = EventStreamParser(char_enc, max_event_size, on_comment=on_comment)
+        _check_response(event_source, read_body=True, stacklevel=4)
         chunks = _byte_chunks(event_source)
         if hasattr(event_source, "close"):
             # close() may cut a read short from another thread.
@@ -2397,20 +2965,50 @@ class SSEClient:
         self._state = parser
         self._close = functools.partial(_close_response, event_source)
 
-    @staticmethod
     def _connect(
+        self,
         url: str,
         last_id: str | None = None,
         retry: int = 3000,
         session: requests.Session | None = None,
         chunk_size: int = 1024,
+        *,
+        on_comment: Callable[[str], object] | None = None,
         **requests_kwargs: Any,
     ) -> EventSource:
-        """`connect`, with sseclient 0.0.27's arguments.  ``chunk_size`` is
-        ignored: each read returns what has arrived."""
-        return connect(
-            url, last_event_id=last_id, retry=retry, session=session, **requests_kwargs
+        """sseclient 0.0.27's ``SSEClient(url, ...)``: the first request is
+        made here, as 0.0.27 makes it (``requests.get`` or ``session.get``),
+        and judged at once; the stream then reconnects as `connect` does.
+        ``chunk_size`` is ignored: each read returns what has arrived.
+        ``on_comment`` is this module's, as for `connect`."""
+        _check_url(url)
+        _check_optional_str("last_id", last_id)
+        _check_number("retry", retry, "milliseconds")
+        _check_options(requests_kwargs, _REQUESTS_GET_OPTIONS, "requests.get")
+        headers = requests_kwargs.pop("headers", None)
+        policy = _Reconnection(
+            url,
+            headers=headers,
+            last_event_id=last_id,
+            retry=retry,
+            lenient=True,
+            on_comment=on_comment,
         )
+        transport = _RequestsGetTransport(session, url, requests_kwargs)
+        self._transport = transport
+        response = transport.open(policy.request_headers())
+        try:
+            _check_response(response, read_body=True, stacklevel=4, url=url)
+        except HTTPStatusError:
+            _close_response(response)
+            raise
+        return EventSource(transport, policy, reconnect=True)
+
+    @property
+    def resp(self) -> Any:
+        """sseclient 0.0.27's ``resp``: for a URL, the response of the last
+        request made (``None`` otherwise)."""
+        return None if self._transport is None else self._transport.last_response
 
     @property
     def last_event_id(self) -> str | None:
@@ -2489,6 +3087,13 @@ class AsyncSSEClient:
     The end of the stream, an error or the cancellation of the consuming task
     closes the source (and so the response and its connection); so does
     ``aclose()`` or leaving ``async with``.
+
+    A response is judged when the client is made, as by `SSEClient`: a
+    status outside 2xx raises `HTTPStatusError` (its message quotes the
+    start of the body if the response was read, e.g. by ``await
+    response.aread()``; the constructor cannot wait for it), and a
+    ``Content-Type`` other than ``text/event-stream`` warns with
+    `ContentTypeWarning`.
     """
 
     def __init__(
@@ -2499,11 +3104,14 @@ class AsyncSSEClient:
         max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE,
         on_comment: Callable[[str], object] | None = None,
     ) -> None:
-        self._source = source  # what aclose() closes
-        self._chunks = _async_byte_chunks(source)  # the iterator made over it
         self._parser = EventStreamParser(
             char_enc, max_event_size, on_comment=on_comment
         )
+        # The body is not read here: the message of an HTTPStatusError
+        # quotes it only if the response was read first.
+        _check_response(source, read_body=False, stacklevel=3)
+        self._source = source  # what aclose() closes
+        self._chunks = _async_byte_chunks(source)  # the iterator made over it
         self._lazy = on_comment is not None  # chunks are parsed lazily
         self._iterator = self._read_events()  # the events
         self._source_closed = False  # the chunks and the source are closed
@@ -2609,15 +3217,6 @@ def _is_retried(status: int) -> bool:
     return status in (408, 429) or (500 <= status < 600 and status not in (501, 505))
 
 
-def _is_event_stream(content_type: str | None) -> bool:
-    # "HTTP 200 OK responses with a `Content-Type` header specifying the type
-    # `text/event-stream`, ignoring any MIME type parameters, must be
-    # processed line by line."
-    if content_type is None:
-        return False
-    return content_type.partition(";")[0].strip().lower() == "text/event-stream"
-
-
 def _retry_after(value: str | None) -> float | None:
     """The seconds a ``Retry-After`` header asks to wait: delay-seconds or an
     HTTP-date.  ``None`` when it is missing or malformed."""
@@ -2664,18 +3263,60 @@ def _rejected_certificate(error: BaseException) -> bool:
     return False
 
 
-def _status_text(status: int) -> str:
-    import http
-
-    try:
-        return f"{status} {http.HTTPStatus(status).phrase}"
-    except ValueError:
-        return str(status)
-
-
 def _check_max_attempts(max_attempts: int | None) -> None:
-    if max_attempts is not None and max_attempts < 1:
-        raise ValueError("max_attempts must be at least 1, or None to retry forever")
+    _check_int("max_attempts", max_attempts, 1, "retry forever")
+
+
+def _check_stream_args(
+    url: object,
+    method: object,
+    headers: object,
+    data: object,
+    last_event_id: object,
+    retry: object,
+    max_retry_delay: object,
+    max_attempts: object,
+    timeout: object,
+    max_event_size: object,
+    options: Mapping[str, object],
+    accepted: frozenset[str],
+    where: str,
+) -> None:
+    """The argument checks of `connect` and `aconnect`, made at the call."""
+    _check_url(url)
+    if not isinstance(method, str):
+        raise TypeError(f"method: expected an HTTP method (str), not {method!r:.60}")
+    if headers is not None and not isinstance(headers, Mapping):
+        raise TypeError(f"headers: expected a mapping or None, not {headers!r:.60}")
+    if isinstance(data, Iterator):
+        raise TypeError(
+            "data: expected bytes, str or a dict that can be sent again on"
+            f" reconnection, not an iterator ({type(data).__name__})"
+        )
+    _check_optional_str("last_event_id", last_event_id)
+    _check_number("retry", retry, "milliseconds")
+    _check_number("max_retry_delay", max_retry_delay, "milliseconds")
+    _check_max_attempts(max_attempts)  # type: ignore[arg-type]
+    _check_timeout(timeout)
+    _check_int("max_event_size", max_event_size, 1, "no limit")
+    _check_options(options, accepted, where)
+
+
+def _check_timeout(timeout: object) -> None:
+    accepts = (
+        "seconds (a number more than 0), a (connect, read) tuple of them"
+        " (either may be None), or None"
+    )
+    parts = timeout if isinstance(timeout, tuple) else (timeout,)
+    if isinstance(timeout, tuple) and len(timeout) != 2:
+        raise ValueError(f"timeout: expected {accepts}, not {timeout!r:.60}")
+    for part in parts:
+        if part is None:
+            continue
+        if not isinstance(part, (int, float)) or isinstance(part, bool):
+            raise TypeError(f"timeout: expected {accepts}, not {timeout!r:.60}")
+        if not part > 0:
+            raise ValueError(f"timeout: expected {accepts}, not {timeout!r:.60}")
 
 
 class _Reconnection:
@@ -2718,6 +3359,7 @@ class _Reconnection:
         max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE,
         on_comment: Callable[[str], object] | None = None,
         jitter: Callable[[], float] = random.random,
+        lenient: bool = False,
     ) -> None:
         if retry < 0 or max_retry_delay < 0:
             raise ValueError("retry and max_retry_delay must not be negative")
@@ -2742,6 +3384,9 @@ class _Reconnection:
         #: Failed attempts in a row that make it give up (None: never).
         self.max_attempts = max_attempts
         self._jitter = jitter  # draws a number in [0, 1)
+        # sseclient 0.0.27's rules (SSEClient(url)): read any 2xx response but
+        # 204, whatever its Content-Type (the constructor warned of the first).
+        self._lenient = lenient
         #: Connection attempts in a row that failed (delivered no event).
         self.failures = 0
         self._delivered = False
@@ -2770,7 +3415,7 @@ class _Reconnection:
         return headers
 
     def check_response(
-        self, status: int, headers: Mapping[str, str], response: Any
+        self, status: int, headers: Mapping[str, str] | None, response: Any
     ) -> bool:
         """Judge a response by its status and (case-insensitive) headers:
         True if its body is the stream to read, False for 204 No Content
@@ -2781,15 +3426,15 @@ class _Reconnection:
         if status == 204:
             logger.info("%s answered 204 No Content: the stream is over", self.url)
             return False
-        if status != 200:
+        if status != 200 and not (self._lenient and 200 <= status < 300):
             raise HTTPStatusError(
                 f"{self.url} answered {_status_text(status)}",
                 status,
                 response,
-                _retry_after(headers.get("Retry-After")),
+                _retry_after(None if headers is None else headers.get("Retry-After")),
             )
-        content_type = headers.get("Content-Type")
-        if not _is_event_stream(content_type):
+        content_type = None if headers is None else headers.get("Content-Type")
+        if not (self._lenient or _is_event_stream(content_type)):
             raise ContentTypeError(
                 f"{self.url} answered with Content-Type {content_type!r},"
                 " not text/event-stream",
@@ -3281,6 +3926,7 @@ def connect(
     max_event_size: int | None = DEFAULT_MAX_EVENT_SIZE,
     on_comment: Callable[[str], object] | None = None,
     reconnect: bool = True,
+    record: TextIO | str | os.PathLike[str] | None = None,
     **requests_kwargs: Any,
 ) -> EventSource:
     """Open a reconnecting event stream, as a browser's ``EventSource``
@@ -3328,7 +3974,28 @@ def connect(
     With ``reconnect=False`` it makes one request, judges the response by
     the same rules and reads its events; an error is raised as it is, and
     the iteration ends with the body.
+
+    ``record`` (a text file, or the path of one, which is then opened at the
+    call, written over, and closed with the stream) receives each response
+    as it arrives, in the format of the project's recordings: the method and
+    URL, the time, status line and headers, each read of the body (the HTTP
+    chunked framing taken off, any gzip left on) with its time, and how the
+    body ended (``eof``, ``error ...``, or ``stopped`` by `close`,
+    `restart` or the stream giving up).  Each connection adds one recording
+    to the file, after the last; of a redirect, the response it leads to is
+    recorded.  It needs the standard library's transport, which it chooses
+    (with ``transport="requests"`` or a ``session`` it raises `ValueError`).
+
+    Arguments are checked at the call: a wrong type raises `TypeError`, a
+    value out of range (or a URL whose scheme is not http or https)
+    `ValueError`, and a keyword argument that ``Session.request`` does not
+    take `TypeError`.
     """
+    _check_stream_args(
+        url, method, headers, data, last_event_id, retry, max_retry_delay,
+        max_attempts, timeout, max_event_size, requests_kwargs,
+        _REQUESTS_OPTIONS, "requests.Session.request",
+    )  # fmt: skip
     policy = _Reconnection(
         url,
         headers=headers,
@@ -3340,7 +4007,7 @@ def connect(
         on_comment=on_comment,
     )
     chosen = _sync_transport(
-        transport, session, method, url, data, json, timeout, requests_kwargs
+        transport, session, method, url, data, json, timeout, requests_kwargs, record
     )
     return EventSource(chosen, policy, reconnect=reconnect)
 
@@ -3358,14 +4025,23 @@ def _sync_transport(
     json: Any,
     timeout: float | tuple[float | None, float | None] | None,
     options: dict[str, Any],
+    record: TextIO | str | os.PathLike[str] | None = None,
 ) -> _Transport:
     """The transport `connect` makes its requests with: the one `name`s, or
     requests if a session is given or requests can be imported, else the
-    standard library's."""
+    standard library's (always, to `record`)."""
     if name is not None and name not in _TRANSPORTS:
         raise ValueError(
             f"transport must be 'requests', 'stdlib' or None, not {name!r}"
         )
+    if record is not None:
+        if name == "requests" or session is not None:
+            given = "a session" if name is None else "transport='requests'"
+            raise ValueError(
+                f"record needs the standard library's transport, not {given}:"
+                " give one or the other"
+            )
+        return _StdlibTransport(method, url, data, json, timeout, options, record)
     if name is None:
         has_requests = session is not None or _requests_importable()
         name = "requests" if has_requests else "stdlib"
@@ -3419,9 +4095,18 @@ def aconnect(
     Under asyncio, aiohttp reads a stream with a fraction of httpx's CPU
     time (about a sixth, when each event comes in a read of its own):
     for many streams in one process, pass a shared ``aiohttp.ClientSession``.
-    httpx runs under trio too.
+    httpx runs under trio too.  Arguments are checked at the call, as by
+    `connect`.
     """
-
+    accepted, where = (
+        (_AIOHTTP_OPTIONS, "aiohttp.ClientSession.request")
+        if _is_aiohttp(client)
+        else (_HTTPX_OPTIONS, "httpx.AsyncClient.build_request and send")
+    )
+    _check_stream_args(
+        url, method, headers, data, last_event_id, retry, max_retry_delay,
+        max_attempts, timeout, max_event_size, client_kwargs, accepted, where,
+    )  # fmt: skip
     policy = _Reconnection(
         url,
         headers=headers,
@@ -3448,6 +4133,7 @@ examples:
   sseclient https://example.com/stream
   sseclient -H 'Authorization: Bearer TOKEN' --json URL | jq -r .data
   sseclient -X POST -d '{"prompt": "hi"}' URL
+  sseclient -d 'q=news&lang=en' URL   a form, as curl -d sends it
   curl -sN URL | sseclient -        events from standard input
   sseclient recorded.sse            events from a file
 """
@@ -3467,9 +4153,10 @@ _URL_OPTIONS = {
 def main(argv: list[str] | None = None) -> int:
     """Run the ``sseclient`` command; return its exit status.
 
-    0 when the stream ends for good (HTTP 204, the end of a file), when
-    ``--max-events`` is reached, or on Ctrl-C; 1 on a failure, reported in one
-    line on standard error; 2 on a usage error.
+    0 when the stream ends for good (HTTP 204, the end of a file) or when
+    ``--max-events`` is reached; 1 on a failure, reported in one line on
+    standard error (an HTTP error with the start of what the server said);
+    2 on a usage error; 130 on Ctrl-C (128 + SIGINT, as shells report it).
     """
     args = _parse_args(argv)
     _log_to_stderr(args.verbose)
@@ -3480,8 +4167,10 @@ def main(argv: list[str] | None = None) -> int:
             with _open_events(args, _comment_printer(args, sys.stdout)) as events:
                 _print_events(events, args, sys.stdout)
     except KeyboardInterrupt:
-        # Ctrl-C is how one stops watching a stream, not a failure.
+        # Ctrl-C is how one stops watching a stream: no traceback, but the
+        # status that tells a script the command was interrupted.
         logger.info("interrupted")
+        return 130
     except BrokenPipeError:
         # The reader went away (`sseclient URL | head`): stop quietly.  Point
         # stdout at devnull so that its flush at exit does not fail again.
@@ -3535,8 +4224,10 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         "-d",
         "--data",
         metavar="BODY",
-        help="send this request body (a JSON object or array goes as"
-        " application/json unless -H gives a Content-Type)",
+        help="send this request body, as it is (POST unless -X says otherwise);"
+        " unless -H gives a Content-Type, a JSON object or array goes as"
+        " application/json and anything else as application/x-www-form-urlencoded,"
+        " as curl -d sends it",
     )
     add(
         "--json",
@@ -3589,6 +4280,12 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
 def _check_args(args: argparse.Namespace, error: Callable[[str], NoReturn]) -> None:
     if args.demo == (args.source is not None):
         error("give a URL, a FILE or - (standard input), or --demo")
+    scheme, colon_slashes, _ = (args.source or "").partition("://")
+    if colon_slashes and not _is_url(args.source):
+        error(
+            f"{args.source}: unsupported scheme {scheme!r}:"
+            " give an http:// or https:// URL"
+        )
     if args.source is not None and not _is_url(args.source):
         given = [flag for name, flag in _URL_OPTIONS.items() if getattr(args, name)]
         if given:
@@ -3608,20 +4305,21 @@ def _is_url(source: str) -> bool:
 
 
 def _request_headers(lines: list[str], body: str | None) -> dict[str, str]:
-    """The ``-H 'Name: value'`` options as a dict; a JSON body gets its
-    Content-Type unless one is given."""
+    """The ``-H 'Name: value'`` options as a dict.  A body gets a
+    Content-Type unless one is given: application/json for a JSON document,
+    else application/x-www-form-urlencoded, as curl sends ``-d``."""
     headers = {}
     for line in lines:
         name, colon, value = line.partition(":")
         if not colon or not name.strip():
             raise ValueError(f"-H {line!r}: expected 'Name: value'")
         headers[name.strip()] = value.strip()
-    if (
-        body is not None
-        and _is_json_document(body)
-        and not any(name.lower() == "content-type" for name in headers)
-    ):
-        headers["Content-Type"] = "application/json"
+    if body is not None and not any(name.lower() == "content-type" for name in headers):
+        headers["Content-Type"] = (
+            "application/json"
+            if _is_json_document(body)
+            else "application/x-www-form-urlencoded"
+        )
     return headers
 
 
@@ -3661,8 +4359,6 @@ def _open_events(
     if not _is_url(args.source):
         logger.info("reading events from %s", args.source)
         return SSEClient(_open_file(args.source), on_comment=on_comment)
-    if args.record:
-        return _record(args.source, args, on_comment)
     return _url_events(args.source, args, on_comment)
 
 
@@ -3687,9 +4383,12 @@ def _url_events(
     once that the URL is wrong or the server down, rather than retrying in
     silence.  Once events have come, drops and outages are ridden out as a
     browser would: reconnecting with Last-Event-ID, backing off while the
-    server stays away.
+    server stays away.  ``--record FILE`` reads one connection, and saves
+    it to FILE as it arrives.
     """
     data = args.data
+    # connect's own default timeouts, unless --timeout is given.
+    timeout: dict[str, Any] = {} if args.timeout is None else {"timeout": args.timeout}
     stream = connect(
         url,
         method=args.method or ("GET" if data is None else "POST"),
@@ -3697,9 +4396,10 @@ def _url_events(
         data=None if data is None else data.encode(),
         last_event_id=args.last_event_id,
         max_attempts=1,
-        timeout=args.timeout or _DEFAULT_TIMEOUT,
         on_comment=on_comment,
-        reconnect=not args.no_reconnect,
+        reconnect=not (args.no_reconnect or args.record),
+        record=args.record,
+        **timeout,
     )
     with stream:
         yield _patient_after_first_event(stream)
@@ -3814,141 +4514,48 @@ def _describe_error(exc: BaseException, source: str) -> str:
     """One line on what went wrong: the first cause, without the wrappers
     that HTTP libraries put around it."""
     root = exc
-    while root.__cause__ or root.__context__:
+    while True:
+        if _is_cut_body(root):
+            return f"{source}: the connection closed in the middle of the body"
+        if not (root.__cause__ or root.__context__):
+            break
         root = root.__cause__ or root.__context__  # type: ignore[assignment]
+    if isinstance(root, ResponseError):
+        return str(root) + _server_reason(root.response)  # it names the URL
     if isinstance(root, SSEError):
         return str(root)  # it names the URL
     if isinstance(root, OSError) and (root.strerror or str(root).strip()):
         return f"{source}: {root.strerror or root}"
-    return f"{source}: {_describe(root)}"
+    # The type alone where the message is blank (httpx's timeouts have none).
+    name, text = type(root).__name__, " ".join(str(root).split())
+    return f"{source}: {name}: {text}" if text else f"{source}: {name}"
 
 
-# -- recording: --record FILE -------------------------------------------------
-
-#: The first line of a recording.  The format is told in the project's
-#: tests/streams/recorded/README.md.
-_RECORDING_MAGIC = "# sseclient recording 1"
-
-
-@contextlib.contextmanager
-def _record(
-    url: str, args: argparse.Namespace, on_comment: Callable[[str], object] | None
-) -> Iterator[Iterable[Event]]:
-    """The events of one connection to `url` (no reconnecting), while the
-    response goes to ``--record FILE`` as it arrives: the status line and
-    headers, then each read of the body, de-chunked but still encoded
-    (gzip stays gzip), each with the seconds since the request was sent."""
-    import http.client
-    import ssl
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(url)
-    host, port, timeout = parts.hostname or "", parts.port, args.timeout
-    conn = (
-        http.client.HTTPSConnection(
-            host,
-            port,
-            timeout=timeout or _DEFAULT_TIMEOUT[0],
-            context=ssl.create_default_context(),
-        )
-        if parts.scheme.lower() == "https"
-        else http.client.HTTPConnection(host, port, timeout or _DEFAULT_TIMEOUT[0])
-    )
-    policy = _Reconnection(
-        url, headers=args.headers, last_event_id=args.last_event_id, max_attempts=1
-    )
-    method = args.method or ("GET" if args.data is None else "POST")
-    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    with (
-        open(args.record, "w", encoding="utf-8", newline="\n") as file,
-        contextlib.closing(conn),
-    ):
-        file.write(f"{_RECORDING_MAGIC}: {method} {_escaped(url.encode())}\n")
-        file.flush()
-        conn.connect()
-        cast("socket.socket", conn.sock).settimeout(timeout or _DEFAULT_TIMEOUT[1])
-        body = None if args.data is None else args.data.encode()
-        headers = policy.request_headers()
-        if not any(name.lower() == "accept-encoding" for name in headers):
-            headers["Accept-Encoding"] = "gzip, deflate"  # as requests sends
-        conn.request(method, target, body, headers)
-        start = time.monotonic()
-        response = conn.getresponse()
-        lines = [
-            f"HTTP/{response.version / 10:.1f} {response.status} {response.reason}"
-        ]
-        lines += [f"{name}: {value}" for name, value in response.msg.items()]
-        head = "\n".join(_escaped(line.encode("latin-1")) for line in lines)
-        file.write(f"+{time.monotonic() - start:.6f} {head}\n\n")
-        file.flush()
-        ends: list[str] = []
-        chunks = _recorded_chunks(response, file, start, ends)
-        with contextlib.closing(chunks):
-            try:
-                received = cast("Mapping[str, str]", response.msg)  # case-blind
-                policy.check_response(response.status, received, response)
-            except ResponseError:
-                size = 0  # the body may tell why: it goes into the recording
-                for chunk in chunks:
-                    size += len(chunk)
-                    if size >= _ERROR_BODY_LIMIT:
-                        break
-                raise
-            # After a 204, the (empty) body ends the recording at once.
-            body = _decoded(chunks, response.getheader("Content-Encoding"))
-            yield SSEClient(body, on_comment=on_comment)
-        if any(end.startswith("error IncompleteRead") for end in ends):
-            raise SSEError(f"{url}: the connection closed in the middle of the body")
+def _is_cut_body(error: BaseException) -> bool:
+    """Whether `error` is http.client's ``IncompleteRead`` (or urllib3's, its
+    subclass): a body cut short.  Told by its name, since this layer names
+    no HTTP library."""
+    return any(kind.__name__ == "IncompleteRead" for kind in type(error).__mro__)
 
 
-def _recorded_chunks(
-    response: http.client.HTTPResponse, file: TextIO, start: float, ends: list[str]
-) -> Generator[bytes, None, None]:
-    """Each read of the response body, written to `file` as it is read; at
-    the end, a line that tells how the body ended (eof, stopped or an error),
-    which `ends` gets too.  A body cut short ends the chunks without an
-    error: the caller tells of it, once the events before the cut are out."""
-    import http.client
-
-    end = "stopped"  # the reader stopped first: --max-events, Ctrl-C
-    try:
-        while True:
-            chunk = response.read1(_READ_SIZE)
-            if not chunk:
-                end = "eof"
-                return
-            file.write(f"+{time.monotonic() - start:.6f} {_escaped(chunk)}\n")
-            file.flush()
-            yield chunk
-    except Exception as exc:
-        end = "error " + _escaped(f"{type(exc).__name__}: {exc}".encode())
-        if not isinstance(exc, http.client.IncompleteRead):
-            raise
-    finally:
-        file.write(f"end +{time.monotonic() - start:.6f} {end}\n")
-        ends.append(end)
+def _server_reason(response: Any) -> str:
+    """What the server said in the body of a response that is not a stream
+    (an API's error message): ``": "`` and its start on one line, or "" if
+    the body was not kept (`connect` keeps one of a known, small length)."""
+    body = b""
+    # A body not kept is read from a closed response: b"" or an error.
+    with contextlib.suppress(Exception):
+        body = response.content
+    if not isinstance(body, bytes):
+        return ""  # not a requests response
+    text = " ".join(body.decode("utf-8", "replace").split())  # one line
+    cut = "..." if len(text) > _REASON_LIMIT else ""
+    text = text[:_REASON_LIMIT].translate(_CONTROL_ESCAPES)
+    return f": {text}{cut}" if text else ""
 
 
-_SHORT_ESCAPES = {"\\": r"\\", "\n": r"\n", "\r": r"\r", "\t": r"\t"}
-
-
-def _escaped(data: bytes) -> str:
-    r"""`data` as one line of text that gives back the same bytes: its valid
-    UTF-8 as itself, but backslash, LF, CR and tab as ``\\``, ``\n``, ``\r``,
-    ``\t``, and as ``\xHH`` each byte of control and other unprintable
-    characters, of invalid UTF-8, and a space at the end."""
-    import re
-
-    def escape(match: re.Match[str]) -> str:
-        char = match[0]
-        if char in _SHORT_ESCAPES:
-            return _SHORT_ESCAPES[char]
-        if char.isprintable():  # not so for the surrogates of invalid bytes
-            return char
-        return "".join(f"\\x{b:02x}" for b in char.encode("utf-8", "surrogateescape"))
-
-    text = re.sub(r"[^ -\[\]-~]", escape, data.decode("utf-8", "surrogateescape"))
-    return text[:-1] + r"\x20" if text.endswith(" ") else text
+#: The most characters of a server's error body that the command prints.
+_REASON_LIMIT = 300
 
 
 # -- the demo ---------------------------------------------------------------

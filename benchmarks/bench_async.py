@@ -11,7 +11,8 @@ the best of ``--repeat`` runs and checks every run's event count.
 
 It needs ``httpx`` and ``httpx-sse`` (``httpx2`` adds a row).  If the python
 that runs it lacks them, it runs itself again with the httpx-sse venv that
-``setup_peers.py`` builds.  Our ``sseclient`` comes from the repository root.
+``setup_peers.py`` builds.  Our ``sseclient.py`` is copied from the
+repository root at the start, and the report says which version it is.
 """
 
 from __future__ import annotations
@@ -21,20 +22,19 @@ import asyncio
 import gc
 import importlib.util
 import os
-import platform
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 BENCH_DIR = Path(__file__).resolve().parent
-REPO_DIR = BENCH_DIR.parent
-sys.path[:0] = [str(REPO_DIR), str(BENCH_DIR)]
+sys.path.insert(0, str(BENCH_DIR))
 
-import bench_parse  # noqa: E402
-import parse_worker  # noqa: E402
-import setup_peers  # noqa: E402
+import harness  # noqa: E402
+from workloads import PARSE_WORKLOADS, cut  # noqa: E402
 
 HEADERS = {"content-type": "text/event-stream"}
 
@@ -159,6 +159,16 @@ PEER_OF = {
 }
 
 
+@dataclass
+class Entrant:
+    """One driver's timed runs (see `harness.round_robin`)."""
+
+    name: str
+    drive: Driver
+    wall: list[float] = field(default_factory=list)
+    stopped: bool = False
+
+
 async def best_times(
     drivers: dict[str, Driver],
     chunks: list[bytes],
@@ -172,34 +182,27 @@ async def best_times(
     the machine falls on all of them alike.  A driver stops once another
     run would take it past ``budget`` seconds.
     """
-    best = dict.fromkeys(drivers, float("inf"))
-    spent = dict.fromkeys(drivers, 0.0)
-    runs = dict.fromkeys(drivers, 0)
-    for _ in range(repeat):
-        for name, drive in drivers.items():
-            if runs[name] and spent[name] + best[name] > budget:
-                continue
-            gc.collect()
-            start = time.perf_counter()
-            events = await drive(chunks)
-            seconds = time.perf_counter() - start
-            if events != expected:
-                raise RuntimeError(f"{name}: {events} events, not {expected}")
-            best[name] = min(best[name], seconds)
-            spent[name] += seconds
-            runs[name] += 1
-    return {name: (best[name], runs[name]) for name in drivers}
+    entrants = [Entrant(name, drive) for name, drive in drivers.items()]
+    for entrant in harness.round_robin(entrants, repeat, budget):
+        gc.collect()
+        start = time.perf_counter()
+        events = await entrant.drive(chunks)
+        seconds = time.perf_counter() - start
+        if events != expected:
+            raise RuntimeError(f"{entrant.name}: {events} events, not {expected}")
+        entrant.wall.append(seconds)
+    return {e.name: (min(e.wall), len(e.wall)) for e in entrants}
 
 
 def rerun_in_peer_venv() -> None:
     """Run this script again with the httpx-sse venv's python, if it has one."""
-    peer = setup_peers.PEERS["httpx-sse"]
-    if not setup_peers.venv_ready(peer) or Path(sys.executable) == peer.python:
+    python = harness.peer_python("httpx-sse")
+    if python is None or Path(sys.executable) == python:
         sys.exit(
             "needs httpx and httpx-sse: pip install httpx httpx-sse, or build"
             " the venv with python benchmarks/setup_peers.py httpx-sse"
         )
-    os.execv(str(peer.python), [str(peer.python), __file__, *sys.argv[1:]])
+    os.execv(str(python), [str(python), __file__, *sys.argv[1:]])
 
 
 async def run(args: argparse.Namespace) -> None:
@@ -210,24 +213,18 @@ async def run(args: argparse.Namespace) -> None:
     if args.impl is None and importlib.util.find_spec("httpx2") is not None:
         impls.append("httpx2.EventSource+Response")
     drivers = {name: IMPLS[name][0]() for name in impls}
-    print(
-        f"Python {platform.python_version()} ({sys.executable}), {platform.platform()}"
-    )
-    print(f"CPUs: {os.cpu_count()}; load average: {os.getloadavg()}")
+    load_before = harness.load_average()
+    print(f"ours: {args.ours_desc}")
     print(f"best of <= {args.repeat} runs, each in the same asyncio loop")
     for name in impls:
         print(f"  {name:30} {IMPLS[name][1]}")
     print()
     header = f"{'workload':15} {'implementation':30} {'events/s':>11} {'MB/s':>7}"
     print(f"{header} {'runs':>4} {'x peer':>7}")
-    for wname in args.workload or bench_parse.WORKLOADS:
-        workload = bench_parse.WORKLOADS[wname]
+    for wname in args.workload or PARSE_WORKLOADS:
+        workload = PARSE_WORKLOADS[wname]
         stream = workload.make(scale)
-        sizes = parse_worker.chunk_sizes(workload.chunking, len(stream.data))
-        chunks, offset = [], 0
-        for size in sizes:
-            chunks.append(stream.data[offset : offset + size])
-            offset += size
+        chunks = cut(stream.data, workload.chunking)
         results = await best_times(
             drivers, chunks, stream.events, args.repeat, args.budget
         )
@@ -241,6 +238,7 @@ async def run(args: argparse.Namespace) -> None:
                 flush=True,
             )
     print("\nx peer: how many times faster our row with the same source is.")
+    print("\n".join(harness.machine_lines(load_before)))
 
 
 def main() -> None:
@@ -250,12 +248,15 @@ def main() -> None:
     parser.add_argument(
         "--budget", type=float, default=8.0, help="seconds of timed runs per row"
     )
-    parser.add_argument("--workload", action="append", choices=bench_parse.WORKLOADS)
+    parser.add_argument("--workload", action="append", choices=PARSE_WORKLOADS)
     parser.add_argument("--impl", action="append", choices=IMPLS)
     args = parser.parse_args()
     if importlib.util.find_spec("httpx_sse") is None:
         rerun_in_peer_venv()
-    asyncio.run(run(args))
+    with tempfile.TemporaryDirectory(prefix="sse-bench-") as tmp:
+        ours_dir, args.ours_desc = harness.snapshot_ours(Path(tmp))
+        harness.load_ours(ours_dir)
+        asyncio.run(run(args))
 
 
 if __name__ == "__main__":

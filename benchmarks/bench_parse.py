@@ -13,207 +13,22 @@ the event count, and measures peak memory.  See README.md.
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
-import os
-import platform
-import random
-import selectors
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 BENCH_DIR = Path(__file__).resolve().parent
-REPO_DIR = BENCH_DIR.parent
 WORKER = BENCH_DIR / "parse_worker.py"
 sys.path.insert(0, str(BENCH_DIR))
 
+import harness  # noqa: E402
 import parse_worker  # noqa: E402
-import setup_peers  # noqa: E402
-
-MIB = 1024 * 1024
-
-# ---------------------------------------------------------------------------
-# Workloads: deterministic bytes, with the expected event count and data size.
-# ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Stream:
-    """A generated event stream and what parsing it must give."""
-
-    data: bytes
-    events: int
-    chars: int  # total len(event.data), in characters
-
-    def expected(self) -> Expected:
-        return Expected(len(self.data), self.events, self.chars)
-
-
-@dataclass(frozen=True)
-class Expected:
-    """A stream's size and what parsing it must give (the bytes are on disk)."""
-
-    size: int
-    events: int
-    chars: int
-
-
-@dataclass(frozen=True)
-class Workload:
-    name: str
-    description: str
-    chunking: str  # parse_worker.chunk_sizes spec
-    make: Callable[[float], Stream]  # scale (1.0 full, 0.1 quick) -> stream
-
-
-TOKENS = [
-    "Hello",
-    " world",
-    ",",
-    " the",
-    " quick",
-    " brown",
-    " fox",
-    " jumps",
-    ".",
-    "\n",
-    " naïve",
-    " café",
-    " 日本語",
-    " 🙂",
-    ' "quoted"',
-    " back\\slash",
-    " 42",
-    "",
-]
-
-
-def llm_stream(events: int, seed: int) -> Stream:
-    """OpenAI-style chat completion chunks: one small JSON ``data:`` line each."""
-    rng = random.Random(seed)
-    parts: list[str] = []
-    chars = 0
-    for i in range(events):
-        delta = {"content": "".join(rng.choices(TOKENS, k=rng.randint(1, 3)))}
-        payload = json.dumps(
-            {"id": f"chatcmpl-{i // 500}", "choices": [{"delta": delta}]},
-            ensure_ascii=False,
-            separators=(",", ":"),
-        )
-        chars += len(payload)
-        parts.append(f"data: {payload}\n\n")
-    return Stream("".join(parts).encode(), events, chars)
-
-
-def make_llm(scale: float) -> Stream:
-    return llm_stream(round(200_000 * scale), seed=1)
-
-
-def make_fields(scale: float) -> Stream:
-    rng = random.Random(2)
-    symbols = ["AAPL", "GOOG", "MSFT", "NVDA", "TSLA", "AMZN"]
-    parts: list[str] = []
-    chars = 0
-    events = round(100_000 * scale)
-    for i in range(events):
-        payload = json.dumps(
-            {
-                "seq": i,
-                "symbol": rng.choice(symbols),
-                "price": round(rng.uniform(10, 1000), 2),
-                "qty": rng.randint(1, 5000),
-                "side": rng.choice(["buy", "sell"]),
-            },
-            separators=(",", ":"),
-        )
-        chars += len(payload)
-        parts.append(f"id: {i}\nevent: update\ndata: {payload}\n\n")
-    return Stream("".join(parts).encode(), events, chars)
-
-
-WORDS = [
-    "lorem",
-    "ipsum",
-    "dolor",
-    "sit",
-    "amet",
-    "consectetur",
-    "adipiscing",
-    "elit",
-    "sed",
-    "do",
-]
-
-
-def make_crlf_multiline(scale: float) -> Stream:
-    rng = random.Random(3)
-    parts: list[str] = []
-    chars = 0
-    events = round(50_000 * scale)
-    for i in range(events):
-        lines = [
-            f"{i}.{j} " + " ".join(rng.choices(WORDS, k=rng.randint(2, 8)))
-            for j in range(rng.randint(3, 5))
-        ]
-        chars += len("\n".join(lines))
-        parts.extend(f"data: {line}\r\n" for line in lines)
-        parts.append("\r\n")
-    return Stream("".join(parts).encode(), events, chars)
-
-
-def make_big(scale: float) -> Stream:
-    size = round(32 * MIB * scale)
-    alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-    payload = (alphabet * (size // len(alphabet) + 1))[:size]
-    return Stream(b"data: " + payload + b"\n\n", 1, size)
-
-
-def make_bytewise(scale: float) -> Stream:
-    # llm events average ~70 bytes: about 2 MB at full scale.
-    return llm_stream(round(29_000 * scale), seed=4)
-
-
-WORKLOADS: dict[str, Workload] = {
-    w.name: w
-    for w in (
-        Workload(
-            "llm",
-            "small JSON data: events (LLM token stream), 128-320 B chunks",
-            "random:11:128:320",
-            make_llm,
-        ),
-        Workload(
-            "fields",
-            "id:/event:/data: events, 4 KiB chunks",
-            "fixed:4096",
-            make_fields,
-        ),
-        Workload(
-            "crlf_multiline",
-            "3-5 data: lines per event, CRLF line ends, 4 KiB chunks",
-            "fixed:4096",
-            make_crlf_multiline,
-        ),
-        Workload(
-            "big",
-            "one single-line data: event (32 MiB full scale), 4 KiB chunks",
-            "fixed:4096",
-            make_big,
-        ),
-        Workload(
-            "bytewise",
-            "llm-style stream (~2 MB full scale), 1-byte chunks",
-            "fixed:1",
-            make_bytewise,
-        ),
-    )
-}
+from harness import fmt_mib, fmt_rate, load_average, print_table  # noqa: E402
+from workloads import PARSE_WORKLOADS as WORKLOADS  # noqa: E402
+from workloads import Expected, Workload  # noqa: E402
 
 # ---------------------------------------------------------------------------
 # Running the workers
@@ -243,17 +58,7 @@ def impl_python(impl: parse_worker.Impl, ours_python: str) -> Path | None:
     """The python that runs ``impl``, or None if its venv is unusable."""
     if impl.venv is None:
         return Path(ours_python)
-    peer = setup_peers.PEERS[impl.venv]
-    return peer.python if setup_peers.venv_ready(peer) else None
-
-
-def worker_env() -> dict[str, str]:
-    env = dict(os.environ)
-    for name in ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "PYTHONUSERBASE"):
-        env.pop(name, None)
-    env["PYTHONHASHSEED"] = "0"
-    env["PYTHONNOUSERSITE"] = "1"
-    return env
+    return harness.peer_python(impl.venv)
 
 
 class Worker:
@@ -271,50 +76,25 @@ class Worker:
         self.clock_key = "cpu" if args.clock == "cpu" else "seconds"
         self.stopped = False  # no more timed runs
         self.alive = True
-        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (see close())
         cmd = [str(python), str(WORKER), "--impl", impl, "--data", str(path)]
         cmd += ["--chunking", workload.chunking]
         if args.ours_dir is not None:
             cmd += ["--ours-dir", str(args.ours_dir)]
-        try:
-            self._proc = subprocess.Popen(
-                cmd,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=self._stderr,
-                env=worker_env(),
-            )
-        except OSError:
-            self._stderr.close()
-            raise
-        assert self._proc.stdout is not None
-        self._selector = selectors.DefaultSelector()
-        self._selector.register(self._proc.stdout, selectors.EVENT_READ)
-        self._pending = b""
+        self._process = harness.JsonWorker(cmd)
+
+    @property
+    def wall(self) -> list[float]:
+        return self.result.wall
 
     def command(self, line: str) -> None:
-        assert self._proc.stdin is not None
-        try:
-            self._proc.stdin.write(line.encode() + b"\n")
-            self._proc.stdin.flush()
-        except BrokenPipeError:
-            pass  # it died: receive() reports it
+        self._process.send(line)
 
     def receive(self, timeout: float) -> str | None:
         """Read and record the next message; return its kind, "eof" if the
         worker exited, or None after ``timeout`` seconds of silence."""
-        assert self._proc.stdout is not None
-        deadline = time.monotonic() + timeout
-        while b"\n" not in self._pending:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or not self._selector.select(remaining):
-                return None
-            data = os.read(self._proc.stdout.fileno(), 65536)
-            if not data:
-                return "eof"
-            self._pending += data
-        line, self._pending = self._pending.split(b"\n", 1)
-        message = json.loads(line)
+        message = self._process.receive(timeout)
+        if not isinstance(message, dict):
+            return message
         kind: str = message.pop("kind")
         result = self.result
         if kind == "ready":
@@ -346,26 +126,17 @@ class Worker:
             else:
                 result.detail = f"{doing} {silent} (after {len(result.times)} runs)"
         elif kind == "eof" and result.status == "ok":
-            self._stderr.seek(0)
-            text = self._stderr.read().decode(errors="replace").strip()
-            tail = " ".join(text.splitlines()[-1:])
+            tail = self._process.stderr_tail()
             if not result.times:
                 result.status = "error"
-            result.detail = f"{doing}: worker exited {self._proc.poll()}: {tail}"
+            code = self._process.proc.poll()
+            result.detail = f"{doing}: worker exited {code}: {tail}"
         self.close()
 
     def close(self) -> None:
-        try:
-            self._proc.wait(timeout=10 if self.result.finished else 0)
-        except subprocess.TimeoutExpired:
-            self._proc.kill()
-            self._proc.wait()
+        self._process.close(wait=10 if self.result.finished else 0)
         self.alive = False
         self.stopped = True
-        self._selector.close()
-        for stream in (self._proc.stdin, self._proc.stdout, self._stderr):
-            if stream is not None:
-                stream.close()
 
 
 def run_workload(
@@ -400,20 +171,12 @@ def run_workload(
         if kind != "ready":
             w.fail(kind, "start", args.timeout + 30)
 
-    for round_no in range(args.repeat):
-        live = [w for w in workers if not w.stopped]
-        if not live:
-            break
-        shift = round_no % len(live)
-        for w in live[shift:] + live[:shift]:
-            wall = w.result.wall
-            if wall and sum(wall) + min(wall) > args.budget:
-                w.stopped = True  # another run would go past the time budget
-                continue
-            w.command("rep")
-            kind = w.receive(args.timeout)
-            if kind != "rep":
-                w.fail(kind, "run", args.timeout)
+    # A worker stops once another run would go past the time budget.
+    for w in harness.round_robin(workers, args.repeat, args.budget):
+        w.command("rep")
+        kind = w.receive(args.timeout)
+        if kind != "rep":
+            w.fail(kind, "run", args.timeout)
 
     for w in workers:
         if not w.alive:
@@ -444,16 +207,6 @@ def is_ours(impl: str) -> bool:
     return parse_worker.IMPLS[impl].venv is None
 
 
-def fmt_rate(value: float) -> str:
-    if value >= 100:
-        return f"{value:,.0f}"
-    return f"{value:.2f}" if value >= 1 else f"{value:.3f}"
-
-
-def fmt_mib(n: int | None) -> str:
-    return "-" if n is None else f"{n / MIB:.2f}"
-
-
 def marks(result: Result, stream: Expected) -> str:
     notes: list[str] = []
     wrong = sorted({n for n in result.counts if n != stream.events})
@@ -475,13 +228,8 @@ def print_report(
     args: argparse.Namespace,
 ) -> None:
     print()
-    print(
-        f"Python {platform.python_version()} ({sys.executable}), {platform.platform()}"
-    )
-    print(
-        f"CPUs: {os.cpu_count()}; load average before/after: {args.load_before}"
-        f" / {load_average()}; best of <= {args.repeat} runs by {args.clock} time"
-    )
+    runs = f"; best of <= {args.repeat} runs by {args.clock} time"
+    print("\n".join(harness.machine_lines(args.load_before, runs)))
     versions: dict[str, str] = {}
     for r in results:
         if r.info and r.impl not in versions:
@@ -577,32 +325,6 @@ def print_report(
         print("  (no result for ours)")
 
 
-def print_table(
-    headers: list[str], rows: list[list[str]], right: set[int], group: bool = False
-) -> None:
-    """Print rows in aligned columns; if ``group``, a blank line where column 0
-    changes."""
-    widths = [
-        max([len(h)] + [len(row[i]) for row in rows]) for i, h in enumerate(headers)
-    ]
-
-    def line(cells: list[str]) -> str:
-        out = [
-            c.rjust(widths[i]) if i in right else c.ljust(widths[i])
-            for i, c in enumerate(cells)
-        ]
-        return "  ".join(out).rstrip()
-
-    print(line(headers))
-    print(line(["-" * w for w in widths]))
-    previous = None
-    for row in rows:
-        if group and previous is not None and row[0] != previous:
-            print()
-        previous = row[0]
-        print(line(row))
-
-
 # ---------------------------------------------------------------------------
 # Main
 # ---------------------------------------------------------------------------
@@ -674,47 +396,6 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-def snapshot_ours(tmp: Path) -> tuple[Path | None, str]:
-    """Copy our sseclient.py into ``tmp``: the whole run measures that one
-    version even if the file is edited meanwhile.  Returns the copy's folder
-    (None if there is no sseclient.py) and a line saying which version it is."""
-    module = REPO_DIR / "sseclient.py"
-    if not module.exists():
-        return None, f"{module} missing"
-    source = module.read_bytes()
-    folder = tmp / "ours"
-    folder.mkdir()
-    (folder / module.name).write_bytes(source)
-    digest = hashlib.sha256(source).hexdigest()[:12]
-    git = ["git", "-C", str(REPO_DIR)]
-    try:
-        commit = subprocess.run(
-            [*git, "log", "-1", "--format=%h", "--", module.name],
-            capture_output=True,
-            text=True,
-            timeout=10,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            [*git, "diff", "--quiet", "HEAD", "--", module.name],
-            capture_output=True,
-            timeout=10,
-        ).returncode
-    except (OSError, subprocess.SubprocessError):
-        commit, dirty = "", 0
-    state = f"as of commit {commit}" if commit else "not committed"
-    if commit and dirty:
-        state += " + uncommitted changes"
-    return folder, f"{module} sha256:{digest} ({state}), copied at start"
-
-
-def load_average() -> str:
-    """The 1-minute load average: other work on the machine skews timings."""
-    try:
-        return f"{os.getloadavg()[0]:.2f}"
-    except OSError:
-        return "?"
-
-
 def main() -> int:
     args = parse_args()
     args.load_before = load_average()
@@ -722,13 +403,13 @@ def main() -> int:
 
     venvs = sorted({v for i in args.impls if (v := parse_worker.IMPLS[i].venv)})
     if not args.no_setup:
-        setup_peers.ensure_peers(venvs)
+        harness.ensure_peers(venvs)
 
     started = time.monotonic()
     results: list[Result] = []
     streams: dict[str, Expected] = {}
     with tempfile.TemporaryDirectory(prefix="sse-bench-") as tmp:
-        args.ours_dir, args.ours_desc = snapshot_ours(Path(tmp))
+        args.ours_dir, args.ours_desc = harness.snapshot_ours(Path(tmp))
         print(f"ours: {args.ours_desc}", file=sys.stderr, flush=True)
         for wname in args.workloads:
             workload = WORKLOADS[wname]
@@ -756,9 +437,7 @@ def main() -> int:
 
     print_report(results, streams, args)
     if args.json:
-        args.json.write_text(
-            json.dumps([r.__dict__ for r in results], indent=1, default=str)
-        )
+        harness.write_json(args.json, results)
     return 0
 
 

@@ -26,7 +26,9 @@ BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))
 
 import bench_parse  # noqa: E402
+import harness  # noqa: E402
 import parse_worker  # noqa: E402
+from workloads import PARSE_WORKLOADS  # noqa: E402
 
 IMPLS = ["ours.SSEClient", "ours.feed", "ld-eventsource", "httpx-sse", "sseclient-py"]
 
@@ -38,7 +40,7 @@ def instructions(cmd: list[str], commands: str) -> int:
         input=commands,
         capture_output=True,
         text=True,
-        env=bench_parse.worker_env(),
+        env=harness.worker_env(),
         check=True,
     )
     found = re.search(r"Collected : (\d+)", run.stderr)
@@ -49,7 +51,7 @@ def instructions(cmd: list[str], commands: str) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--workload", action="append", choices=bench_parse.WORKLOADS)
+    parser.add_argument("--workload", action="append", choices=PARSE_WORKLOADS)
     parser.add_argument("--impl", action="append", choices=parse_worker.IMPLS)
     parser.add_argument("--scale", type=float, default=0.1, help="workload size")
     args = parser.parse_args()
@@ -57,11 +59,11 @@ def main() -> int:
         print("valgrind is not installed", file=sys.stderr)
         return 1
     with tempfile.TemporaryDirectory(prefix="sse-instr-") as tmp:
-        ours_dir, ours_desc = bench_parse.snapshot_ours(Path(tmp))
+        ours_dir, ours_desc = harness.snapshot_ours(Path(tmp))
         print(f"ours: {ours_desc}")
         print(f"{'workload':15} {'implementation':16} {'instr/event':>12} {'ratio':>6}")
-        for name in args.workload or list(bench_parse.WORKLOADS):
-            workload = bench_parse.WORKLOADS[name]
+        for name in args.workload or list(PARSE_WORKLOADS):
+            workload = PARSE_WORKLOADS[name]
             stream = workload.make(args.scale)
             data = Path(tmp) / f"{name}.sse"
             data.write_bytes(stream.data)

@@ -12,12 +12,14 @@ latency.
 
 Clients: this library over requests, urllib3, http.client and httpx, and
 sseclient-py 1.9.0 over requests (as its README shows), run by the Python of
-its own venv (``--peer-python``; ``python benchmarks/setup_peers.py
-sseclient-py`` makes the default one, with requests beside sseclient-py).
+its own venv (``--peer-python``; by default the venv that ``setup_peers.py``
+makes, with requests beside sseclient-py, built on first use).  Our
+``sseclient.py`` is copied from the repository root at the start.
 
 Usage::
 
     python benchmarks/latency.py                    # 200 events, 20 ms apart
+    python benchmarks/latency.py --quick            # 50 events
     python benchmarks/latency.py --events 50 --peer-python /path/to/python
 """
 
@@ -25,18 +27,19 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import socket
 import statistics
-import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
-ROOT = BENCH_DIR.parent
-DEFAULT_PEER_PYTHON = BENCH_DIR / ".venvs" / "sseclient-py" / "bin" / "python"
+sys.path.insert(0, str(BENCH_DIR))
+
+import harness  # noqa: E402
+
 FRAMINGS = ("chunked", "close")
 OURS = ("requests", "urllib3", "http.client", "httpx")
 PEER = "sseclient-py"
@@ -91,9 +94,13 @@ def serve_one(
 
 
 def measure(
-    python: str, client: str, framing: str, events: int, interval: float, linger: float
+    python: str,
+    client: str,
+    framing: str,
+    args: argparse.Namespace,
 ) -> list[int]:
     """The latencies (ns) of one client over one framing."""
+    events, interval, linger = args.events, args.interval, args.linger
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
         listener.listen(1)
@@ -102,17 +109,15 @@ def measure(
             target=serve_one, args=(listener, framing, events, interval, linger)
         )
         server.start()
-        result = subprocess.run(
-            [python, __file__, "--worker", client, url],
-            capture_output=True,
-            text=True,
+        outcome = harness.run_worker(
+            [python, __file__, "--worker", client, url, str(args.ours_dir)],
             timeout=60 + events * interval + linger,
         )
         server.join()
-    if result.returncode != 0:
-        last_line = (result.stderr.strip().splitlines() or ["(no output)"])[-1]
-        raise RuntimeError(f"{client} worker failed: {last_line}")
-    latencies: list[int] = json.loads(result.stdout)
+    message = outcome.last("latencies")
+    if outcome.status != "ok" or message is None:
+        raise RuntimeError(f"{client} worker failed: {outcome.detail}")
+    latencies: list[int] = message["values"]
     if len(latencies) != events:
         raise RuntimeError(f"{client} got {len(latencies)} of {events} events")
     return latencies
@@ -174,25 +179,23 @@ def bare_socket_latencies(url: str) -> list[int]:
     return latencies
 
 
-def worker(client: str, url: str) -> None:
+def worker(client: str, url: str, ours_dir: str) -> None:
     if client == BARE:
-        print(json.dumps(bare_socket_latencies(url)))
+        harness.send_message(kind="latencies", values=bare_socket_latencies(url))
         return
-    if client != PEER:
-        sys.path.insert(0, str(ROOT))
-    import sseclient
+    if client == PEER:
+        import sseclient
 
-    ours = hasattr(sseclient, "EventStreamParser")
-    if ours != (client != PEER):
-        raise SystemExit(
-            f"{client}: imported the wrong sseclient ({sseclient.__file__})"
-        )
+        if hasattr(sseclient, "EventStreamParser"):
+            raise SystemExit(f"{client}: imported ours ({sseclient.__file__})")
+    else:
+        sseclient = harness.load_ours(ours_dir)
     response = open_response(client, url)
     latencies = []
     clock = time.monotonic_ns
     for event in sseclient.SSEClient(response).events():
         latencies.append(clock() - int(event.data))
-    print(json.dumps(latencies))
+    harness.send_message(kind="latencies", values=latencies)
 
 
 # ---------------------------------------------------------------------------
@@ -207,23 +210,52 @@ def ms(ns: float) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=200)
+    parser.add_argument("--quick", action="store_true", help="50 events")
     parser.add_argument("--interval", type=float, default=0.02, help="seconds")
     parser.add_argument("--linger", type=float, default=1.0, help="seconds")
-    parser.add_argument("--peer-python", default=str(DEFAULT_PEER_PYTHON))
-    parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--peer-python", help="python with sseclient-py and requests (default: a venv)"
+    )
+    parser.add_argument(
+        "--ours-python",
+        help="python with requests, urllib3 and httpx for ours (default: this"
+        " one if it has them, else a venv of them)",
+    )
+    parser.add_argument(
+        "--no-setup", action="store_true", help="do not create missing venvs"
+    )
+    parser.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         worker(*args.worker)
         return
+    if args.quick:
+        args.events = 50
+    with tempfile.TemporaryDirectory(prefix="sse-latency-") as tmp:
+        args.ours_dir, ours_desc = harness.snapshot_ours(Path(tmp))
+        print(f"ours: {ours_desc}")
+        report(args)
 
+
+def report(args: argparse.Namespace) -> None:
+    load_before = harness.load_average()
     runs = [("bare socket recv (the floor)", sys.executable, BARE)]
-    runs += [(f"sseclient + {name}", sys.executable, name) for name in OURS]
-    peer_python = Path(args.peer_python)
-    if peer_python.exists():
-        runs.append(("sseclient-py 1.9.0 + requests", str(peer_python), PEER))
+    ours_python = harness.transports_python(args.ours_python, not args.no_setup)
+    if ours_python is None:
+        print("(no python with requests, urllib3, httpx: give --ours-python)")
+    else:
+        runs += [(f"sseclient + {name}", ours_python, name) for name in OURS]
+    peer_python = args.peer_python
+    if peer_python is None:
+        if not args.no_setup:
+            harness.ensure_peers(["sseclient-py"])
+        found = harness.peer_python("sseclient-py")
+        peer_python = None if found is None else str(found)
+    if peer_python is not None and Path(peer_python).exists():
+        runs.append(("sseclient-py 1.9.0 + requests", peer_python, PEER))
     else:
         print(
-            f"(no {peer_python}: run `python benchmarks/setup_peers.py"
+            "(no python for sseclient-py: run `python benchmarks/setup_peers.py"
             " sseclient-py`, or give --peer-python)"
         )
 
@@ -238,9 +270,7 @@ def main() -> None:
         line = f"{label:<30}"
         for framing in FRAMINGS:
             try:
-                latencies = measure(
-                    python, client, framing, args.events, args.interval, args.linger
-                )
+                latencies = measure(python, client, framing, args)
             except RuntimeError as e:
                 print(f"{label}: {e}", file=sys.stderr)
                 line += f"{'failed':>27}"
@@ -249,6 +279,7 @@ def main() -> None:
             for value in (statistics.median(latencies), p99, max(latencies)):
                 line += f"{ms(value):>9}"
         print(line, flush=True)
+    print("\n".join(harness.machine_lines(load_before)))
 
 
 if __name__ == "__main__":

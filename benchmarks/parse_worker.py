@@ -36,8 +36,6 @@ import importlib
 import json
 import os
 import platform
-import random
-import resource
 import sys
 import time
 import traceback
@@ -48,42 +46,10 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, TextIO
 
-# ---------------------------------------------------------------------------
-# Chunking: shared with bench_parse.py so both agree on the chunk list.
-# ---------------------------------------------------------------------------
+from harness import load_ours, peak_rss
+from workloads import chunk_sizes, load_chunks
 
-
-def chunk_sizes(spec: str, total: int) -> Iterator[int]:
-    """Sizes of the chunks ``total`` bytes are cut into, per ``spec``.
-
-    ``fixed:N`` cuts N-byte chunks; ``random:SEED:LO:HI`` cuts chunks of sizes
-    drawn uniformly from [LO, HI] by ``random.Random(SEED)`` (deterministic).
-    The last chunk may be shorter.
-    """
-    kind, _, rest = spec.partition(":")
-    left = total
-    if kind == "fixed":
-        size = int(rest)
-        while left > 0:
-            yield min(size, left)
-            left -= size
-    elif kind == "random":
-        seed, lo, hi = (int(x) for x in rest.split(":"))
-        rng = random.Random(seed)
-        while left > 0:
-            size = rng.randint(lo, hi)
-            yield min(size, left)
-            left -= size
-    else:
-        raise ValueError(f"unknown chunking {spec!r}")
-
-
-def load_chunks(path: Path, spec: str) -> list[bytes]:
-    """Read ``path`` as a list of chunks; never holds the file twice."""
-    total = path.stat().st_size
-    with path.open("rb") as f:
-        return [f.read(size) for size in chunk_sizes(spec, total)]
-
+__all__ = ["DRIVERS", "IMPLS", "Impl", "chunk_sizes", "load_chunks"]
 
 # ---------------------------------------------------------------------------
 # Implementations.  Each driver takes the chunk list and ``touch``; it returns
@@ -355,11 +321,8 @@ DRIVERS: dict[str, Callable[[], Driver]] = {
 def _module_info(impl: Impl, ours_dir: Path | None) -> dict[str, str]:
     """Version of the implementation and where its module came from."""
     if impl.dist is None:
-        import sseclient
-
-        origin = Path(sseclient.__file__).resolve()
-        if ours_dir is None or origin.parent != ours_dir.resolve():
-            raise RuntimeError(f"imported sseclient from {origin}, not {ours_dir}")
+        sseclient = load_ours(ours_dir)
+        origin = Path(sseclient.__file__ or "?").resolve()
         return {
             "version": str(getattr(sseclient, "__version__", "?")),
             "module": str(origin),
@@ -383,23 +346,6 @@ def _module_info(impl: Impl, ours_dir: Path | None) -> dict[str, str]:
 # ---------------------------------------------------------------------------
 
 
-def _peak_rss() -> int:
-    """Peak resident set size of this process so far, in bytes.
-
-    Linux's VmHWM starts afresh at exec; ``ru_maxrss`` would include the
-    parent's peak, which it inherits across fork and exec.
-    """
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return rss if sys.platform == "darwin" else rss * 1024
-
-
 def serve(args: argparse.Namespace, commands: TextIO, out: TextIO) -> None:
     """Load the chunks, then obey commands (one a line) until ``finish``/EOF."""
 
@@ -409,17 +355,15 @@ def serve(args: argparse.Namespace, commands: TextIO, out: TextIO) -> None:
 
     impl = IMPLS[args.impl]
     ours_dir = Path(args.ours_dir) if args.ours_dir else None
-    if impl.venv is None and ours_dir is not None:
-        sys.path.insert(0, str(ours_dir))
     try:
-        drive = DRIVERS[impl.name]()
         info = _module_info(impl, ours_dir)
+        drive = DRIVERS[impl.name]()
     except Exception as exc:
         send(kind="error", stage="import", error=f"{type(exc).__name__}: {exc}")
         return
 
     chunks = load_chunks(Path(args.data), args.chunking)
-    load_rss = _peak_rss()
+    load_rss = peak_rss()
     send(
         kind="ready",
         python=platform.python_version(),
@@ -444,7 +388,7 @@ def serve(args: argparse.Namespace, commands: TextIO, out: TextIO) -> None:
             cpu = time.process_time() - start_cpu
             send(kind="rep", seconds=seconds, cpu=cpu, events=events)
         elif command.startswith("finish"):
-            send(kind="rss", peak_rss=_peak_rss(), load_rss=load_rss)
+            send(kind="rss", peak_rss=peak_rss(), load_rss=load_rss)
             mode = command.partition(" ")[2]
             if mode in ("plain", "traced"):
                 check(drive, chunks, mode == "traced", send)

@@ -1,9 +1,9 @@
 """Soak benchmark: a reconnecting stream of a million events over loopback.
 
     python benchmarks/soak.py                  # 1,000,000 events, a drop every ~3000
-    python benchmarks/soak.py --events 100000  # a quicker run
+    python benchmarks/soak.py --quick          # 100,000 events, a few seconds
 
-A server process (``SSEServer`` from ``tests/servers.py``) serves numbered events on
+A server process (``servers.ThreadedServer``) serves numbered events on
 127.0.0.1, resuming after each request's ``Last-Event-ID``, and drops the
 connection every few thousand events at a random point: between events,
 mid-line, mid-event (the event's lines without its blank line), or right
@@ -23,34 +23,28 @@ import argparse
 import collections
 import multiprocessing
 import random
-import resource
 import sys
+import tempfile
 import time
 from multiprocessing.sharedctypes import Synchronized
 from pathlib import Path
+from types import ModuleType
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(REPO), str(REPO / "tests")]
+BENCH_DIR = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH_DIR))
 
+import harness  # noqa: E402
 from servers import (  # noqa: E402
-    NO_CONTENT,
-    Close,
+    Reply,
     Request,
-    Response,
-    SSEServer,
+    ThreadedServer,
     drop_point,
     numbered_events,
-    split_every,
 )
-
-import sseclient  # noqa: E402
 
 MIB = 1024 * 1024
 KINDS = ("between-events", "mid-line", "mid-event", "after-headers")
 WEIGHTS = (32, 32, 32, 4)
-#: The server writes a body in pieces of at most this many bytes (each one
-#: HTTP chunk, when chunked).
-CHUNK = 65536
 
 
 def serve(
@@ -65,11 +59,11 @@ def serve(
     padding = b" " + b"x" * max(0, options.data_size - 8)
     kinds: collections.Counter[str] = collections.Counter()
 
-    def handler(request: Request) -> Response:
+    def handler(request: Request) -> Reply:
         requests.value += 1
         first = request.last_event_id + 1
         if first > options.events:
-            return NO_CONTENT
+            return Reply(status=204, headers=(), framing="length")
         framing = rng.choice(("chunked", "close"))
         per_connection = rng.randint(
             options.drop_every // 2, options.drop_every * 3 // 2
@@ -78,14 +72,14 @@ def serve(
         kind = rng.choices(KINDS, WEIGHTS)[0]
         if count < per_connection:  # the last events: send them all
             body, _ = numbered_events(first, count, padding=padding)
-            return Response(split_every(body, CHUNK), framing)
+            return Reply(body=body, framing=framing)
         kinds[kind] += 1
         body, ends = numbered_events(first, count + 1, padding=padding)
         complete = 0 if kind == "after-headers" else count
         drop_at = drop_point(body, ends, complete, kind)
-        return Response([*split_every(body[:drop_at], CHUNK), Close()], framing)
+        return Reply(body=body, framing=framing, drop_at=drop_at)
 
-    with SSEServer(handler) as server:
+    with ThreadedServer(handler) as server:
         port.value = server.port
         stop.wait()  # type: ignore[attr-defined]
         print("server: drops by kind:", dict(sorted(kinds.items())), flush=True)
@@ -93,22 +87,16 @@ def serve(
 
 def rss_mib() -> float:
     """This process's resident memory now (Linux), else its peak so far."""
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return peak_rss_mib()
+    return harness.rss_now() / MIB
 
 
 def peak_rss_mib() -> float:
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / (MIB if sys.platform == "darwin" else 1024)
+    return harness.peak_rss() / MIB
 
 
-def read(url: str, total: int, samples: int) -> dict[str, object]:
+def read(
+    sseclient: ModuleType, url: str, total: int, samples: int
+) -> dict[str, object]:
     """Read the stream to its end; count what arrived, lost and repeated."""
     sample_every = max(1, total // samples)
     expected = 1
@@ -143,6 +131,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument(
+        "--quick", action="store_true", help="100,000 events (as --events 100000)"
+    )
+    parser.add_argument(
         "--drop-every",
         type=int,
         default=3000,
@@ -154,6 +145,17 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--samples", type=int, default=10, help="memory samples")
     options = parser.parse_args()
+    if options.quick:
+        options.events = 100_000
+
+    with tempfile.TemporaryDirectory(prefix="sse-soak-") as tmp:
+        ours_dir, ours_desc = harness.snapshot_ours(Path(tmp))
+        print(f"ours: {ours_desc}", flush=True)
+        return soak(harness.load_ours(ours_dir), options)
+
+
+def soak(sseclient: ModuleType, options: argparse.Namespace) -> int:
+    """Serve, read, report; 1 if an event was lost or repeated."""
 
     context = multiprocessing.get_context("spawn")
     port = context.Value("i", 0)
@@ -171,7 +173,10 @@ def main() -> int:
             print("the server did not start", file=sys.stderr)
             return 2
         result = read(
-            f"http://127.0.0.1:{port.value}/", options.events, options.samples
+            sseclient,
+            f"http://127.0.0.1:{port.value}/",
+            options.events,
+            options.samples,
         )
     finally:
         stop.set()

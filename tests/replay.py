@@ -1,6 +1,7 @@
 r"""Recordings of real servers' responses: read them, and serve them again.
 
-A recording is what ``python -m sseclient URL --record FILE`` saved from one
+A recording is what ``python -m sseclient URL --record FILE`` (that is,
+``sseclient.connect(URL, reconnect=False, record=FILE)``) saved from one
 connection, as it arrived.  It is UTF-8 text, one item a line::
 
     # sseclient recording 1: GET http://127.0.0.1:8000/events

@@ -305,6 +305,56 @@ def test_wrong_content_type_is_a_one_line_error(server: HTTPServer) -> None:
     assert "text/html" in one_line_error(run_cli(server.url_for("/stream")))
 
 
+@pytest.mark.parametrize("status", [401, 500])
+@pytest.mark.parametrize("framing", ["length", "chunked"])
+def test_an_http_error_shows_what_the_server_said(status: int, framing: str) -> None:
+    body = (
+        b'{"error": {"message": "Incorrect API key provided: sk-\x1b[2J",\n'
+        b' "type": "invalid_request_error"}}'
+    )
+    reply = servers.Response(
+        [body], framing, status, (("Content-Type", "application/json"),)
+    )
+    with servers.SSEServer(reply) as server:
+        error = one_line_error(run_cli(server.url))
+    assert f"{server.url} answered {status} " in error
+    if framing == "length":  # a body of a known length is kept, and quoted
+        assert error.endswith(
+            ': {"error": {"message": "Incorrect API key provided: sk-\\x1b[2J",'
+            ' "type": "invalid_request_error"}}'
+        )
+
+
+def test_a_long_error_body_is_cut_short() -> None:
+    reply = servers.status_only(502, body=b"<p>" + b"bad gateway " * 200 + b"</p>")
+    with servers.SSEServer(reply) as server:
+        error = one_line_error(run_cli(server.url))
+    assert ": <p>bad gateway bad gateway " in error
+    assert error.endswith("...")
+    assert len(error) < 450
+
+
+@pytest.mark.parametrize(
+    "url", ["ftp://example.com/feed", "FILE:///etc/passwd", "ws://x/"]
+)
+def test_other_schemes_are_refused(url: str) -> None:
+    result = run_cli(url)
+    assert result.returncode == 2
+    scheme = url.partition(":")[0]
+    assert f"unsupported scheme {scheme!r}" in result.stderr
+    assert "no such file" not in result.stderr
+
+
+def test_data_goes_as_a_form_like_curl(server: HTTPServer) -> None:
+    url = serve_stream_then_204(server)
+    result = run_cli("--no-reconnect", "-d", "q=news&lang=en", url)
+    assert (result.returncode, result.stdout) == (0, STREAM_PRETTY)
+    [request] = requests_seen(server)
+    assert (request.method, request.get_data()) == ("POST", b"q=news&lang=en")
+    assert request.headers["Content-Type"] == "application/x-www-form-urlencoded"
+    assert request.form["lang"] == "en"
+
+
 def test_refused_connection_is_a_one_line_error() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -346,7 +396,7 @@ def test_usage_errors_exit_2(args: list[str]) -> None:
     assert "Traceback" not in result.stderr
 
 
-def test_ctrl_c_exits_0(server: HTTPServer, release: threading.Event) -> None:
+def test_ctrl_c_exits_130(server: HTTPServer, release: threading.Event) -> None:
     if sys.platform == "win32":
         pytest.skip("SIGINT to a child is POSIX")
     server.expect_request("/stream").respond_with_handler(
@@ -356,7 +406,8 @@ def test_ctrl_c_exits_0(server: HTTPServer, release: threading.Event) -> None:
     assert LineReader(process.stdout).next() == "message\n"
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=TIMEOUT)
-    assert (process.returncode, stderr) == (0, b"")
+    # 128 + SIGINT, as a shell reports a command that Ctrl-C stopped.
+    assert (process.returncode, stderr) == (130, b"")
 
 
 # -- files and standard input -------------------------------------------------------

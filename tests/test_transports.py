@@ -522,8 +522,9 @@ DOC_LIBRARIES = ["requests", "urllib3", "urllib.request", "http.client", "httpx"
 
 
 def doc_examples(library: str) -> list[str]:
-    """The Python examples of the README that import `library` and fetch
-    example.com."""
+    """The Python examples of the README that import `library`, fetch
+    example.com and read it with `SSEClient` (tests/test_readme.py runs
+    every example, reconnecting ones included)."""
     blocks: list[str] = []
     for path in DOC_FILES:
         if path.exists():
@@ -531,6 +532,7 @@ def doc_examples(library: str) -> list[str]:
                 if (
                     f"import {library}\n" in block
                     and "example.com" in block
+                    and "SSEClient(" in block
                     and block not in blocks
                 ):
                     blocks.append(block)
