@@ -134,3 +134,36 @@ def parse(data, char_enc="utf-8"):
     # discarded." The incomplete last line and the unfinished block are
     # simply dropped.
     return events, last_event_id, retry
+
+
+def items(data, char_enc="utf-8"):
+    """The events and the comments of ``data`` in stream order: a list of
+    ``("event", (id, event, data, retry))`` and ``("comment", text)``.
+
+    The spec ignores a comment line; this project's ``on_comment`` contract
+    reports each complete one, its text being what follows the colon less
+    ONE leading space, the rule for a field's value.  Only complete lines
+    count: a comment still waiting for its line end is not reported.
+    """
+    text = decode(data, char_enc)
+    lines, _incomplete_last_line = split_lines(text)
+    result = []
+    dispatched = 0
+    consumed = ""
+    for line in lines:
+        # Re-run the reference on the lines so far: an event appears at the
+        # blank line that dispatches it, so the order comes out right.
+        consumed = consumed + line + LF
+        if line.startswith(":"):
+            value = line[1:]
+            if value.startswith(" "):
+                value = value[1:]
+            result.append(("comment", value))
+        elif line == "":
+            # (A BOM in front, which `decode` takes off again: the text may
+            # start with a second one, which is not to be dropped.)
+            events = parse((BOM + consumed).encode("utf-8"), "utf-8")[0]
+            for event in events[dispatched:]:
+                result.append(("event", event))
+            dispatched = len(events)
+    return result

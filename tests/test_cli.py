@@ -529,3 +529,75 @@ def test_demo_prints_every_event_once_across_a_drop() -> None:
     assert "reconnected with Last-Event-ID: 3; resuming at event 4" in result.stderr
     assert "204 No Content" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# -- --comments -------------------------------------------------------------------
+
+CLI_STREAM = b": hello\ndata: a\n: inside\n\n:\nid: 2\ndata: b\n\n: bye\n"
+
+
+def test_cli_comments_pretty(tmp_path: Path) -> None:
+    path = tmp_path / "s.sse"
+    path.write_bytes(CLI_STREAM)
+    result = run_cli("--comments", str(path))
+    assert result.returncode == 0, result.stderr
+    # A file is read as one chunk, yet the lines come in stream order.
+    assert (
+        result.stdout
+        == ": hello\n: inside\nmessage\n  a\n: \nmessage id=2\n  b\n: bye\n"
+    )
+    assert run_cli(str(path)).stdout == "message\n  a\nmessage id=2\n  b\n"
+
+
+def test_cli_comments_json(tmp_path: Path) -> None:
+    path = tmp_path / "s.sse"
+    path.write_bytes(CLI_STREAM)
+    result = run_cli("--comments", "--json", str(path))
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert lines == [
+        {"comment": "hello"},
+        {"comment": "inside"},
+        {"id": None, "event": "message", "data": "a", "retry": None},
+        {"comment": ""},
+        {"id": "2", "event": "message", "data": "b", "retry": None},
+        {"comment": "bye"},
+    ]
+
+
+def test_cli_comments_are_dim_on_a_terminal(tmp_path: Path) -> None:
+    path = tmp_path / "s.sse"
+    path.write_bytes(b": tick \x1b[2J\ndata: a\n\n")
+    output = run_on_terminal(["--comments", str(path)])
+    # Dim, and the server's escape sequence shown, not obeyed.
+    assert output.startswith("\x1b[2m: tick \\x1b[2J\x1b[0m\n"), output
+    assert run_on_terminal(["--comments", str(path)], NO_COLOR="1").startswith(
+        ": tick \\x1b[2J\n"
+    )
+
+
+def test_cli_shows_a_keep_alive_as_it_arrives() -> None:
+    go = threading.Event()
+    script = [
+        b"data: a\n\n",
+        b": keep-alive\n",
+        servers.WaitFor(go, timeout=10),
+        b"data: b\n\n",
+    ]
+    with servers.SSEServer(servers.Response(script, framing="close")) as server:
+        process = start_cli("--comments", "--no-reconnect", server.url)
+        try:
+            lines = LineReader(process.stdout)
+            assert [lines.next() for _ in range(3)] == [
+                "message\n",
+                "  a\n",
+                ": keep-alive\n",
+            ]
+            go.set()
+            assert [lines.next() for _ in range(2)] == ["message\n", "  b\n"]
+            assert process.wait(timeout=10) == 0
+        finally:
+            go.set()
+            if process.poll() is None:
+                process.kill()
+                process.wait()

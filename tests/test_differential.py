@@ -360,7 +360,8 @@ def test_no_spurious_event_too_large(draw):
 @given(st.data())
 def test_oversized_event_always_raises(draw):
     """If an event's data alone is longer than max_event_size, feeding the
-    stream must raise EventTooLarge, whatever the chunking."""
+    stream and ending it must raise EventTooLarge, whatever the chunking,
+    and the events dispatched before it must be the stream's first ones."""
     data = draw.draw(similar_blocks(), label="stream")
     events = reference.parse(data)[0]
     longest = max((len(ev[2]) for ev in events), default=0)
@@ -373,9 +374,76 @@ def test_oversized_event_always_raises(draw):
         try:
             for chunk in chunks:
                 got.extend(as_tuple(ev) for ev in p.feed(chunk))
+            p.end()
         except sseclient.EventTooLarge:
+            assert got == events[: len(got)], chunks
+            assert len(got) < len(events), chunks
             continue
         raise AssertionError(
             f"no EventTooLarge with max_event_size={limit} on chunks {chunks!r}; "
             f"dispatched {got!r}"
         )
+
+
+# ---------------------------------------------------------------------------
+# on_comment: each complete comment line, when its line is complete
+# ---------------------------------------------------------------------------
+
+
+def check_comments_against_reference(data, chunks):
+    """``feed``: after each chunk, the comments reported so far are those of
+    the complete lines received so far, and the events are unchanged.
+    ``iter_events``: comments and events come in stream order, each before
+    the next chunk is pulled."""
+    expected = reference.items(data)
+    # What the reference gives for the bytes up to the end of each chunk
+    # (it changes only where a CR or LF completes a line).
+    so_far = [[]]
+    received = b""
+    for chunk in chunks:
+        received += chunk
+        line_end = b"\r" in chunk or b"\n" in chunk
+        so_far.append(reference.items(received) if line_end else so_far[-1])
+
+    comments = []
+    p = sseclient.EventStreamParser(on_comment=comments.append)
+    got = []
+    for n, chunk in enumerate(chunks, 1):
+        got.extend(as_tuple(ev) for ev in p.feed(chunk))
+        items = so_far[n]
+        assert comments == [x for kind, x in items if kind == "comment"], chunks[:n]
+        assert got == [x for kind, x in items if kind == "event"], chunks[:n]
+    p.end()
+    assert comments == [x for kind, x in expected if kind == "comment"]
+
+    log = []
+    p = sseclient.EventStreamParser(
+        on_comment=lambda text: log.append(("comment", text))
+    )
+
+    def source():
+        for n, chunk in enumerate(chunks):
+            assert log == so_far[n], f"late after {chunks[:n]!r}"
+            yield chunk
+
+    for event in p.iter_events(source()):
+        log.append(("event", as_tuple(event)))
+    assert log == expected
+    assert (p.last_event_id, p.retry) == reference.parse(data)[1:]
+
+
+@examples(150)
+@given(st.data())
+def test_comments_match_reference(draw):
+    data = draw.draw(streams(), label="stream")
+    chunks = draw.draw(chunked(data), label="chunks")
+    check_comments_against_reference(data, chunks)
+
+
+@examples(12)
+@given(st.data())
+def test_comments_every_split_and_bytewise(draw):
+    data = draw.draw(streams(), label="stream")
+    for i in range(len(data) + 1):
+        check_comments_against_reference(data, [data[:i], data[i:]])
+    check_comments_against_reference(data, [data[i : i + 1] for i in range(len(data))])

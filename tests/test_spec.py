@@ -974,11 +974,16 @@ def test_long_line_counts_towards_the_limit():
 
 @pytest.mark.parametrize("first", [b"", b"data: a\n\n"])
 def test_lines_that_wait_count_towards_the_limit(first):
-    # The lines of an event wait for its blank line: they count all the same,
-    # and reading retry or ending the stream never raises for them.
+    # The lines of an event wait for its blank line: they count all the same.
+    # An event before them is returned first, and the error raised by the
+    # next call; once raised, ending the stream does not raise it again.
     parser = sseclient.EventStreamParser(max_event_size=100)
+    chunk = first + b"data: x\n" * 20
+    if first:
+        assert [as_tuple(e) for e in parser.feed(chunk)] == [E("a")]
+        chunk = b""
     with pytest.raises(sseclient.EventTooLarge):
-        parser.feed(first + b"data: x\n" * 20)
+        parser.feed(chunk)
     parser.end()
     assert parser.retry is None
 
