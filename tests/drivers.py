@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import ssl
 import threading
 import time
@@ -68,6 +69,17 @@ async def eventually(condition: Callable[[], object], timeout: float = HANG) -> 
             return False
         await asyncio.sleep(0.002)
     return True
+
+
+@contextlib.asynccontextmanager
+async def streaming_response(library: str, url: str) -> AsyncIterator[Any]:
+    """A response to ``GET url`` from httpx or aiohttp, open for streaming."""
+    if library == "httpx":
+        async with httpx.AsyncClient() as client, client.stream("GET", url) as r:
+            yield r
+    else:
+        async with aiohttp.ClientSession() as session, session.get(url) as r:
+            yield r
 
 
 async def collect(events: AsyncIterable[Any], seen: asyncio.Event) -> list[str]:

@@ -16,12 +16,11 @@ import tracemalloc
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 import reference
 import requests
-from drivers import FAST, Driver
-from servers import AsyncSSEServer, Response, SSEServer, WaitFor
+from drivers import FAST, Driver, streaming_response
+from servers import Action, AsyncSSEServer, Response, SSEServer, WaitFor
 
 import sseclient
 from sseclient import AsyncSSEClient, Event, EventStreamParser, EventTooLarge, SSEClient
@@ -31,6 +30,28 @@ BOM = b"\xef\xbb\xbf"
 
 def as_tuple(event: Event) -> tuple[str | None, str, str, int | None]:
     return (event.id, event.event, event.data, event.retry)
+
+
+class PingLog:
+    """A stream whose server waits, after a ``: ping`` line, until the client
+    has reported it (``ready`` is a threading or asyncio event), and the log
+    of what the client reported, comments and events in the order they came."""
+
+    def __init__(self, ready: Any) -> None:
+        self.ready = ready
+        self.script: list[Action] = [*BODY[:2], b": ping\n", WaitFor(ready), *BODY[2:]]
+        self.log: list[tuple[str, Any]] = []
+
+    def on_comment(self, text: str) -> None:
+        self.log.append(("comment", text))
+        if text == "ping":
+            self.ready.set()
+
+    def event(self, event: Event) -> None:
+        self.log.append(("event", as_tuple(event)))
+
+    def expected(self) -> list[tuple[str, Any]]:
+        return reference.items(b"".join([*BODY[:2], b": ping\n", *BODY[2:]]))
 
 
 def logged(chunks: list[bytes], **options: Any) -> list[tuple[str, Any]]:
@@ -334,52 +355,26 @@ def test_sseclient_url_form_passes_on_comment_to_connect() -> None:
 
 @pytest.mark.parametrize("library", ["httpx", "aiohttp"])
 async def test_async_sseclient(library: str) -> None:
-    import aiohttp
-
-    reported = asyncio.Event()
-    script = [*BODY[:2], b": ping\n", WaitFor(reported), *BODY[2:]]
-    log: list[tuple[str, Any]] = []
-
-    def on_comment(text: str) -> None:
-        log.append(("comment", text))
-        if text == "ping":
-            reported.set()
-
-    async def read(source: Any) -> None:
-        async with AsyncSSEClient(source, on_comment=on_comment) as client:
-            async for event in client:
-                log.append(("event", as_tuple(event)))
-
-    async with AsyncSSEServer([Response(script, framing="chunked")]) as server:
-        if library == "httpx":
-            async with httpx.AsyncClient() as http, http.stream("GET", server.url) as r:
-                await read(r)
-        else:
-            async with (
-                aiohttp.ClientSession() as session,
-                session.get(server.url) as response,
-            ):
-                await read(response)
-    expected = reference.items(b"".join([*BODY[:2], b": ping\n", *BODY[2:]]))
-    assert log == expected
+    ping = PingLog(asyncio.Event())
+    server = AsyncSSEServer([Response(ping.script, framing="chunked")])
+    async with (
+        server,
+        streaming_response(library, server.url) as response,
+        AsyncSSEClient(response, on_comment=ping.on_comment) as client,
+    ):
+        async for event in client:
+            ping.event(event)
+    assert ping.log == ping.expected()
     assert server.timeouts == 0
 
 
 async def test_connect_and_aconnect(driver: Driver) -> None:
-    reported = threading.Event()
-    script = [*BODY[:2], b": ping\n", WaitFor(reported), *BODY[2:]]
-    log: list[tuple[str, Any]] = []
-
-    def on_comment(text: str) -> None:
-        log.append(("comment", text))
-        if text == "ping":
-            reported.set()
-
-    with SSEServer(Response(script)) as server:
-        source = driver.open(server.url, on_comment=on_comment, reconnect=False)
+    ping = PingLog(threading.Event())
+    with SSEServer(Response(ping.script)) as server:
+        source = driver.open(server.url, on_comment=ping.on_comment, reconnect=False)
         async for event in source:
-            log.append(("event", as_tuple(event)))
-    assert log == reference.items(b"".join([*BODY[:2], b": ping\n", *BODY[2:]]))
+            ping.event(event)
+    assert ping.log == ping.expected()
     assert server.timeouts == 0
 
 

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 import pytest
 import requests
-from drivers import FAST, Driver
+from drivers import FAST, Driver, streaming_response
 from servers import AsyncSSEServer, Response, SSEServer
 
 from sseclient import AsyncSSEClient, EventStreamParser, EventTooLarge, SSEClient
@@ -130,7 +129,6 @@ def test_sseclient(framing: str) -> None:
 
 @pytest.mark.parametrize("library", ["httpx", "aiohttp"])
 async def test_async_sseclient(library: str) -> None:
-    import aiohttp
 
     got: list[str] = []
 
@@ -141,16 +139,9 @@ async def test_async_sseclient(library: str) -> None:
                 got.append(event.data)
         assert client.last_event_id == "1"
 
-    async with AsyncSSEServer([Response([BODY])]) as server:
-        if library == "httpx":
-            async with httpx.AsyncClient() as http, http.stream("GET", server.url) as r:
-                await read(r)
-        else:
-            async with (
-                aiohttp.ClientSession() as session,
-                session.get(server.url) as response,
-            ):
-                await read(response)
+    server = AsyncSSEServer([Response([BODY])])
+    async with server, streaming_response(library, server.url) as response:
+        await read(response)
     assert got == ["one"]
 
 

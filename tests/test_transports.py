@@ -350,6 +350,12 @@ def sseclient_outcome(response: Any) -> tuple[list[str], type[BaseException] | N
     return got, None
 
 
+def two_events(encoding: str) -> list[bytes]:
+    """Two events as two pieces of a body, gzip-encoded if asked."""
+    pieces = [b"data: one\n\n", b"data: two\n\n"]
+    return gzip_pieces(*pieces) if encoding == "gzip" else pieces
+
+
 @pytest.mark.parametrize("encoding", ["identity", "gzip"])
 @pytest.mark.parametrize("client", ["requests", "urllib3", "urllib3-enforcing"])
 def test_content_length_body_cut_short_ends_as_the_library_ends_it(
@@ -358,9 +364,7 @@ def test_content_length_body_cut_short_ends_as_the_library_ends_it(
     # The server closes the connection before the Content-Length is reached.
     # urllib3 2 raises ProtocolError (requests: ChunkedEncodingError); 1.26
     # only with enforce_content_length=True, which is not its default.
-    pieces = [b"data: one\n\n", b"data: two\n\n"]
-    if encoding == "gzip":
-        pieces = gzip_pieces(*pieces)
+    pieces = two_events(encoding)
     length = str(sum(map(len, pieces)))
     headers = (
         *EVENT_STREAM,
@@ -390,9 +394,7 @@ def test_urllib3_body_read_in_full_counts_bytes_and_frees_the_connection(
     # After the whole body: tell() gives the bytes read off the wire (before
     # decoding), and the connection is back in the pool, so that the next
     # request goes out on it.
-    pieces = [b"data: one\n\n", b"data: two\n\n"]
-    if encoding == "gzip":
-        pieces = gzip_pieces(*pieces)
+    pieces = two_events(encoding)
     headers = (*EVENT_STREAM, ("Content-Encoding", encoding))
     with SSEServer(Response(pieces, framing, headers=headers)) as server:
         pool = urllib3_pool(stack)
