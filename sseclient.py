@@ -3081,9 +3081,12 @@ class SSEClient:
                 raise
             # close() cut short a read in another thread: no error, the end.
 
-    def events(self) -> Iterator[Event]:
+    def events(self) -> Generator[Event, None, None]:
         """The stream's events, each yielded as soon as it is complete."""
-        return iter(self._iterator)
+        # A generator in both forms (the parser's engine, or the stream's
+        # loop), typed as sseclient-py types it, so that its users' code
+        # type-checks unchanged.
+        return cast("Generator[Event, None, None]", iter(self._iterator))
 
     def __iter__(self) -> Iterator[Event]:
         return iter(self._iterator)

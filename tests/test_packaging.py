@@ -33,12 +33,18 @@ TIMEOUT = 120  # seconds: a hang fails instead of blocking the run
 USER_SCRIPT = """\
 from __future__ import annotations
 
+from collections.abc import Generator
 from typing import TYPE_CHECKING
 
-from sseclient import SSEClient
+from sseclient import Event, SSEClient
+
+
+def events_of(client: SSEClient) -> Generator[Event, None, None]:
+    return client.events()  # as sseclient-py types it
+
 
 client = SSEClient([b"retry: 250\\n", b"data: hello\\n\\n"])
-for event in client.events():
+for event in events_of(client):
     if TYPE_CHECKING:
         reveal_type(event)
         reveal_type(event.data)
