@@ -2436,17 +2436,22 @@ class _StdlibResponse:
         self._connection = connection  # closed with the response
         self._content: bytes | None = None  # the body, once `content` read it
         self._sent = sent  # when its request was sent (time.monotonic())
-        self._recorded = False  # its body goes through the transport's _Recorder
+        #: Its body goes through the transport's `_Recorder`.
+        self.recorded = False
 
     @property
     def content(self) -> bytes:
         """The body with its Content-Encoding undone, read at the first use
-        (empty if the response was closed before)."""
+        (empty if the response was closed before), or as `keep` kept it."""
         if self._content is None:
             encoding = self.raw.getheader("Content-Encoding")
             chunks = _decoded(_read_chunks(self.raw.read1), encoding)
             self._content = b"".join(chunks)
         return self._content
+
+    def keep(self, body: bytes) -> None:
+        """Keep ``body`` (decoded) as the body `content` gives."""
+        self._content = body
 
     @property
     def text(self) -> str:
@@ -2561,7 +2566,7 @@ class _StdlibTransport:
                 if self._recorder is not None:
                     # The response the redirects led to is the one recorded.
                     self._recorder.begin(method, url, response.raw, response._sent)
-                    response._recorded = True
+                    response.recorded = True
                 return response
             response.close()
             if redirects == _MAX_REDIRECTS:
@@ -2591,14 +2596,14 @@ class _StdlibTransport:
 
     def chunks(self, response: _StdlibResponse) -> Iterator[bytes]:
         # read1 returns what has arrived; Content-Encoding is undone.
-        if not response._recorded:
+        if not response.recorded:
             return _byte_chunks(response.raw)
         # Recorded before the decoding, as it arrived.
         chunks = cast("_Recorder", self._recorder).chunks(response.raw.read1)
         return _decoded(chunks, response.raw.getheader("Content-Encoding"))
 
     def keep_small_body(self, response: _StdlibResponse) -> None:
-        if response._recorded:
+        if response.recorded:
             self._keep_recorded_body(response)
         elif _body_worth_keeping(response.headers):
             # The body only explains the error about to be raised: a body
@@ -2608,7 +2613,7 @@ class _StdlibTransport:
 
     def close_response(self, response: _StdlibResponse) -> None:
         self._watch.release()
-        if response._recorded:
+        if response.recorded:
             # A body that nothing is left of (a 204's, one read to its
             # Content-Length) ended; any other was stopped before its end.
             ended = response.raw.length == 0
@@ -2646,7 +2651,7 @@ class _StdlibTransport:
                 if size >= _ERROR_BODY_LIMIT:
                     return
             encoding = response.raw.getheader("Content-Encoding")
-            response._content = b"".join(_decoded(iter(reads), encoding))
+            response.keep(b"".join(_decoded(iter(reads), encoding)))
 
     def _request(
         self, method: str, url: str, body: bytes | None, headers: dict[str, str | bytes]
