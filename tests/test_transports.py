@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import importlib.util
 import io
 import re
 import socket
@@ -147,7 +148,8 @@ CLIENTS: dict[str, Opener] = {
     "http.client": open_http_client,
     "urlopen": open_urlopen,
     "httpx": open_httpx,
-    "httpx2": open_httpx2,
+    # httpx2 only where it is installed: it needs Python 3.11.
+    **({"httpx2": open_httpx2} if importlib.util.find_spec("httpx2") else {}),
 }
 
 FRAMINGS = ("chunked", "close", "length")
