@@ -1764,11 +1764,12 @@ def _watching_adapter() -> type[requests.adapters.HTTPAdapter]:
 
     class WatchingAdapter(requests.adapters.HTTPAdapter):
         def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-            super().init_poolmanager(*args, **kwargs)
+            # (Older types-requests, as on Python 3.9, leave these untyped.)
+            super().init_poolmanager(*args, **kwargs)  # type: ignore[no-untyped-call,unused-ignore]
             self.poolmanager.pool_classes_by_scheme = pools
 
         def proxy_manager_for(self, proxy: str, **kwargs: Any) -> Any:
-            manager = super().proxy_manager_for(proxy, **kwargs)
+            manager = super().proxy_manager_for(proxy, **kwargs)  # type: ignore[no-untyped-call,unused-ignore]
             if not proxy.lower().startswith("socks"):  # SOCKS has its own
                 manager.pool_classes_by_scheme = pools
             return manager
